@@ -1,0 +1,250 @@
+"""Configuration: YAML file validated into frozen pydantic models.
+
+Errors name the key and the problem, so a coordinator fixing a config file knows where to look.
+The token from ``CLAIMBOT_TOKEN`` wins over the file and is never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+TOKEN_ENV = "CLAIMBOT_TOKEN"
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names the key and the problem."""
+
+
+def parse_duration(value: Any) -> timedelta:
+    """Parse ``30s``, ``10m``, ``2h`` or ``3d`` into a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    raise ValueError(f"expected a duration such as 30s, 10m, 2h or 3d, got {value!r}")
+
+
+def _parse_clock(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 09:00 as the sexagesimal integer 540.
+        return time(value // 60 % 24, value % 60)
+    if isinstance(value, str):
+        match = re.match(r"^\s*(\d{1,2}):(\d{2})\s*$", value)
+        if match and int(match.group(1)) < 24 and int(match.group(2)) < 60:
+            return time(int(match.group(1)), int(match.group(2)))
+    raise ValueError(f"expected a local time such as 09:00, got {value!r}")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+ClockTime = Annotated[time, BeforeValidator(_parse_clock)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RateLimitConfig(_Frozen):
+    """Outgoing pacing within Telegram's flood limits."""
+
+    overall_per_second: float = Field(30, gt=0)
+    group_per_minute: float = Field(20, gt=0)
+    max_retries: int = Field(5, ge=0)
+
+
+class TelegramConfig(_Frozen):
+    """How the bot reaches the Bot API."""
+
+    token: SecretStr | None = None
+    base_url: str | None = None
+    base_file_url: str | None = None
+    concurrent_updates: int = Field(8, ge=1, le=256)
+    rate_limit: RateLimitConfig = RateLimitConfig()
+    poll_timeout: int = Field(10, ge=0, le=50)
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _TOKEN.match(value.get_secret_value()):
+            # Never echo the value: it may be a real token with a typo.
+            raise ValueError("does not look like a bot token (digits, a colon, then letters)")
+        return value
+
+    @field_validator("base_url", "base_file_url")
+    @classmethod
+    def _url_shape(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://", value):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+
+class DatabaseConfig(_Frozen):
+    """Where the SQLite file lives and how hard each commit is pushed to disk."""
+
+    path: Path = Path("claimbot.db")
+    # FULL: a claim answered as won must survive power loss, not only a process crash.
+    synchronous: Literal["full", "normal"] = "full"
+
+
+class LimitsConfig(_Frozen):
+    """Limits a coordinator can set."""
+
+    max_open_claims_per_volunteer: int = Field(3, ge=1, le=1000)
+    summary_max_length: int = Field(500, ge=20, le=3000)
+    detail_max_length: int = Field(500, ge=20, le=3000)
+
+
+class HolidayConfig(_Frozen):
+    """A dated occasion claimers are reminded of ahead of time."""
+
+    name: str = Field(min_length=1, max_length=100)
+    date: date
+    remind_before: list[Duration] = Field(default_factory=lambda: [timedelta(days=1)])
+
+
+def _parse_quiet_hours(value: Any) -> tuple[time, time] | None:
+    if value is None or isinstance(value, tuple):
+        return value
+    if isinstance(value, str) and "-" in value:
+        start, end = value.split("-", 1)
+        return _parse_clock(start), _parse_clock(end)
+    raise ValueError(f"expected a range such as 22:00-08:00 or null, got {value!r}")
+
+
+class RemindersConfig(_Frozen):
+    """Follow-ups, holiday reminders, digests, and the hours when none are sent."""
+
+    follow_up_after: Duration = timedelta(days=3)
+    holidays: list[HolidayConfig] = Field(default_factory=list)
+    unclaimed_digest: ClockTime | None = time(9, 0)
+    quiet_hours: Annotated[tuple[time, time] | None, BeforeValidator(_parse_quiet_hours)] = (
+        time(22, 0),
+        time(8, 0),
+    )
+
+
+class LoggingConfig(_Frozen):
+    """Log verbosity; private details and the token never reach the log at any level."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Config(_Frozen):
+    """The whole validated configuration."""
+
+    telegram: TelegramConfig = TelegramConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    coordinators: frozenset[int] = frozenset()
+    timezone: str = "Asia/Shanghai"
+    language: Literal["zh", "en"] = "zh"
+    limits: LimitsConfig = LimitsConfig()
+    reminders: RemindersConfig = RemindersConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+    @field_validator("coordinators", mode="before")
+    @classmethod
+    def _coordinator_ids(cls, value: Any) -> Any:
+        if value is None:
+            return frozenset()
+        if not isinstance(value, list | tuple | set | frozenset):
+            raise ValueError("must be a list of Telegram user ids, e.g. [111111111]")
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, int) or item <= 0:
+                raise ValueError(f"{item!r} is not a Telegram user id (a positive number)")
+        return frozenset(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The configured time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def token(self) -> str | None:
+        """The bot token, or None when neither the file nor the environment gives one."""
+        return self.telegram.token.get_secret_value() if self.telegram.token else None
+
+    def is_coordinator(self, user_id: int) -> bool:
+        """Whether this Telegram user may post and manage needs."""
+        return user_id in self.coordinators
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def config_from_mapping(data: Any, env: dict[str, str] | None = None) -> Config:
+    """Validate a parsed YAML mapping; ``CLAIMBOT_TOKEN`` in ``env`` wins over the file."""
+    env = dict(os.environ) if env is None else env
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("(top level): the config file must be a mapping of keys to values")
+    data = dict(data)
+    token = env.get(TOKEN_ENV, "").strip()
+    if token:
+        telegram = data.get("telegram") or {}
+        if not isinstance(telegram, dict):
+            raise ConfigError("telegram: must be a mapping (token, base_url, ...)")
+        data["telegram"] = {**telegram, "token": token}
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_input=False, include_url=False):
+            key = _key_path(error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown key (see config.example.yaml for the keys there are)"
+            problems.append(f"{key}: {message}")
+        raise ConfigError("\n".join(problems)) from None
+
+
+def load_config(path: Path | str | None, env: dict[str, str] | None = None) -> Config:
+    """Read and validate a YAML config file; None means defaults plus the environment."""
+    if path is None:
+        return config_from_mapping({}, env)
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.__class__.__name__})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{line}") from None
+    return config_from_mapping(data, env)

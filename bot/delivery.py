@@ -1,0 +1,157 @@
+"""Getting messages to Telegram and keeping need cards current, whatever Telegram answers.
+
+Flood limits (429) are waited out by the rate limiter; here we handle what remains: a person
+who never started the bot (403), an edit to identical content ("message is not modified"),
+and network faults, which are retried a few times with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.render import card_markup, card_text
+from bot.service import PairingService
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+NETWORK_ATTEMPTS = 4
+
+
+class Delivery(enum.Enum):
+    """What became of a private message."""
+
+    DELIVERED = "delivered"
+    UNREACHABLE = "unreachable"  # 403: never started the bot, or blocked it
+    FAILED = "failed"
+
+
+def is_not_modified(error: BadRequest) -> bool:
+    """Telegram's answer to an edit that changes nothing: harmless."""
+    return "not modified" in error.message.lower()
+
+
+async def with_retries(call: Callable[[], Awaitable[T]], what: str) -> T:
+    """Run a Bot API call, retrying network faults and 5xx with backoff; other errors raise."""
+    delay = 0.5
+    for attempt in range(1, NETWORK_ATTEMPTS + 1):
+        try:
+            return await call()
+        except RetryAfter as exc:
+            # The rate limiter already retried; wait once more rather than drop the message.
+            if attempt == NETWORK_ATTEMPTS:
+                raise
+            await asyncio.sleep(exc.retry_after if isinstance(exc.retry_after, int) else 1)
+        except (Forbidden, BadRequest):
+            raise
+        except NetworkError as exc:
+            if attempt == NETWORK_ATTEMPTS:
+                raise
+            log.warning("%s: %s, retrying (%d)", what, exc.__class__.__name__, attempt)
+            await asyncio.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+async def send_private(
+    bot: Bot, user_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Delivery:
+    """Send a private message; a 403 is a normal outcome, reported, not raised."""
+    try:
+        await with_retries(
+            lambda: bot.send_message(
+                user_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+            ),
+            "private message",
+        )
+    except Forbidden:
+        return Delivery.UNREACHABLE
+    except (BadRequest, NetworkError) as exc:
+        log.warning("private message to a user failed: %s", exc.__class__.__name__)
+        return Delivery.FAILED
+    return Delivery.DELIVERED
+
+
+class CardKeeper:
+    """Posts need cards and keeps each card showing its need's current state.
+
+    Edits are coalesced per need: one worker per card re-reads the database before each edit,
+    so a burst of changes costs at most one edit in flight and one after it, never a stale one.
+    """
+
+    def __init__(self, bot: Bot, service: PairingService) -> None:
+        self.bot = bot
+        self.service = service
+        self.language = service.config.language
+        self._dirty: set[int] = set()
+        self._workers: dict[int, asyncio.Task[None]] = {}
+
+    async def post(self, need_id: int) -> Message:
+        """Send a need's card to its group and remember it; raises what Telegram raised."""
+        need = await self.service.need(need_id)
+        if need is None:
+            raise LookupError(f"need {need_id} does not exist")
+        message = await with_retries(
+            lambda: self.bot.send_message(
+                need.chat_id,
+                card_text(need, self.language),
+                parse_mode=ParseMode.HTML,
+                reply_markup=card_markup(need, self.language),
+            ),
+            "need card",
+        )
+        await self.service.card_posted(need.id, message.message_id)
+        return message
+
+    def refresh(self, need_id: int) -> None:
+        """Bring a need's card up to date soon; returns at once."""
+        self._dirty.add(need_id)
+        if need_id not in self._workers:
+            task = asyncio.get_running_loop().create_task(self._work(need_id))
+            self._workers[need_id] = task
+
+    async def _work(self, need_id: int) -> None:
+        try:
+            while need_id in self._dirty:
+                self._dirty.discard(need_id)
+                await self._edit(need_id)
+        finally:
+            self._workers.pop(need_id, None)
+
+    async def _edit(self, need_id: int) -> None:
+        need = await self.service.need(need_id)
+        if need is None or need.card_message_id is None:
+            return
+        message_id = need.card_message_id
+        try:
+            await with_retries(
+                lambda: self.bot.edit_message_text(
+                    card_text(need, self.language),
+                    chat_id=need.chat_id,
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=card_markup(need, self.language),
+                ),
+                "card edit",
+            )
+        except BadRequest as exc:
+            if not is_not_modified(exc):
+                log.warning("card of need %d not updated: %s", need_id, exc.message)
+        except Forbidden:
+            log.warning("card of need %d not updated: the bot left its group", need_id)
+            await self.service.group_gone(need.chat_id)
+        except NetworkError as exc:
+            log.warning("card of need %d not updated: %s", need_id, exc.__class__.__name__)
+
+    async def drain(self) -> None:
+        """Wait for the card edits under way (at shutdown)."""
+        while self._workers:
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)

@@ -1,0 +1,218 @@
+"""The pairing service: the rules of posting, claiming and releasing, free of Telegram types.
+
+Handlers turn an update into plain values, call one method here, and render what comes back.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot import callbacks
+from bot.config import Config
+from bot.domain import (
+    Actor,
+    ClaimRecord,
+    ClaimResult,
+    Group,
+    Need,
+    Pairing,
+    Person,
+    PrivateDetails,
+    ReleaseOutcome,
+    ReleaseResult,
+    StatusCounts,
+)
+from bot.i18n import LANGUAGES, pick_language
+from storage import needs, people
+from storage.db import Database
+
+_USER_REF = re.compile(r"^(?:@([A-Za-z0-9_]{4,32})|([1-9]\d{0,15}))$")
+_NEED_NUMBER = re.compile(r"^#?([1-9]\d{0,11})$")
+TEAM_MAX_LENGTH = 60
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TextProblem:
+    """Why a piece of text was refused: empty, or longer than the limit."""
+
+    key: str
+    length: int = 0
+    limit: int = 0
+
+
+def clean_text(text: str | None) -> str:
+    """Trim and drop control characters other than newlines (they garble cards and exports)."""
+    if not text:
+        return ""
+    kept = (ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C")
+    return "".join(kept).strip()
+
+
+def check_text(text: str, limit: int) -> TextProblem | None:
+    """None if ``text`` is usable, else what is wrong with it."""
+    if not text:
+        return TextProblem("text_empty")
+    if len(text) > limit:
+        return TextProblem("text_too_long", len(text), limit)
+    return None
+
+
+def parse_need_number(text: str | None) -> int | None:
+    """A need number as a person types it (``12`` or ``#12``), else None."""
+    match = _NEED_NUMBER.match((text or "").strip())
+    return int(match.group(1)) if match else None
+
+
+@dataclass
+class PairingService:
+    """Posting, claiming, releasing and reporting, over the database."""
+
+    db: Database
+    config: Config
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def is_coordinator(self, user_id: int) -> bool:
+        """Whether this person may post and manage needs."""
+        return self.config.is_coordinator(user_id)
+
+    def language_of(self, person: Person | None, language_code: str | None = None) -> str:
+        """The language to speak with a person."""
+        chosen = person.language if person else None
+        code = language_code if language_code is not None else (person and person.language_code)
+        return pick_language(chosen, code or None, self.config.language)
+
+    async def seen(self, actor: Actor, started_bot: bool = False) -> Person:
+        """Record that a person talked to the bot; returns what we know of them."""
+        return await people.upsert(self.db, actor, self.clock(), started_bot)
+
+    async def person(self, user_id: int) -> Person | None:
+        """A person the bot has seen, by user id."""
+        return await people.get(self.db, user_id)
+
+    async def set_language(self, user_id: int, language: str) -> bool:
+        """Remember a person's language; False if it is not one we speak."""
+        if language not in LANGUAGES:
+            return False
+        await people.set_language(self.db, user_id, language, self.clock())
+        return True
+
+    async def set_team(self, user_id: int, team: str | None) -> TextProblem | None:
+        """Set (or clear, with None) the team a volunteer's new claims count for."""
+        if team is not None:
+            team = clean_text(team).replace("\n", " ")
+            problem = check_text(team, TEAM_MAX_LENGTH)
+            if problem:
+                return problem
+        await people.set_team(self.db, user_id, team, self.clock())
+        return None
+
+    async def group_seen(self, chat_id: int, title: str) -> None:
+        """Remember a group the bot is in, so coordinators can post to it."""
+        await people.remember_group(self.db, chat_id, title or str(chat_id), self.clock())
+
+    async def group_gone(self, chat_id: int) -> None:
+        """The bot is no longer in a group."""
+        await people.forget_group(self.db, chat_id, self.clock())
+
+    async def groups(self) -> list[Group]:
+        """Groups a coordinator can post needs to."""
+        return await people.active_groups(self.db)
+
+    def check_summary(self, summary: str) -> TextProblem | None:
+        """None if a public summary is usable."""
+        return check_text(summary, self.config.limits.summary_max_length)
+
+    def check_detail(self, detail: str) -> TextProblem | None:
+        """None if one private detail is usable."""
+        return check_text(detail, self.config.limits.detail_max_length)
+
+    async def post_need(
+        self, author: Actor, chat_id: int, summary: str, details: PrivateDetails
+    ) -> Need | TextProblem:
+        """Record a need for a group; the caller then posts its card."""
+        summary = clean_text(summary)
+        problem = self.check_summary(summary)
+        for value in details.values():
+            problem = problem or self.check_detail(value)
+        if problem:
+            return problem
+        return await needs.create(self.db, chat_id, summary, details, author, self.clock())
+
+    async def card_posted(self, need_id: int, message_id: int) -> None:
+        """Remember which group message is the need's card."""
+        await needs.set_card(self.db, need_id, message_id)
+
+    async def need(self, need_id: int) -> Need | None:
+        """A need by number."""
+        return await needs.get(self.db, need_id)
+
+    async def unposted_needs(self) -> list[Need]:
+        """Open needs whose card never reached their group."""
+        return await needs.unposted(self.db)
+
+    async def claim(self, need_id: int, volunteer: Actor) -> ClaimResult:
+        """A tap on Claim; the first to arrive wins."""
+        limit = self.config.limits.max_open_claims_per_volunteer
+        return await needs.claim(self.db, need_id, volunteer, limit, self.clock())
+
+    async def release(self, need_id: int, actor_id: int) -> ReleaseResult:
+        """The holder gives a need up, or a coordinator frees it."""
+        as_coordinator = self.is_coordinator(actor_id)
+        return await needs.release(self.db, need_id, actor_id, as_coordinator, self.clock())
+
+    async def reassign(self, need_id: int, target: str, coordinator_id: int) -> ReleaseResult:
+        """A coordinator gives a need to the person named by user id or @username."""
+        match = _USER_REF.match(target.strip())
+        person = None
+        if match and match.group(1):
+            person = await people.find_by_username(self.db, match.group(1))
+        elif match:
+            person = await people.get(self.db, int(match.group(2)))
+        if person is None:
+            return ReleaseResult(ReleaseOutcome.UNKNOWN_PERSON, await self.need(need_id))
+        return await needs.reassign(self.db, need_id, person.user_id, coordinator_id, self.clock())
+
+    async def details_for(self, need_id: int, viewer_id: int) -> PrivateDetails | None:
+        """A need's private details if the viewer may see them (holder or coordinator)."""
+        need = await self.need(need_id)
+        if need is None:
+            return None
+        holds = need.holder is not None and need.holder.user_id == viewer_id
+        if not holds and not self.is_coordinator(viewer_id):
+            return None
+        return await needs.details(self.db, need_id)
+
+    async def need_by_details_link(self, payload: str, viewer_id: int) -> Need | None:
+        """The need a deep-link payload names, if the viewer is its current holder."""
+        claim_id = callbacks.parse_id(callbacks.DETAILS_LINK, payload)
+        if claim_id is None:
+            return None
+        for pairing in await self.pairings(viewer_id):
+            if pairing.claim_id == claim_id:
+                return pairing.need
+        return None
+
+    async def pairings(self, user_id: int) -> list[Pairing]:
+        """A volunteer's active pairings."""
+        return await needs.pairings_of(self.db, user_id)
+
+    async def status(self, chat_id: int | None) -> StatusCounts:
+        """Progress in one group, or everywhere with None."""
+        return await needs.status(self.db, chat_id)
+
+    async def history(self, need_id: int) -> list[ClaimRecord]:
+        """Every claim ever made on a need."""
+        return await needs.claim_history(self.db, need_id)
+
+    async def unreachable(self, user_id: int) -> None:
+        """Telegram refused to deliver a private message to this person."""
+        await people.mark_unreachable(self.db, user_id, self.clock())

@@ -1,0 +1,86 @@
+"""Numbered schema migrations; version N is ``MIGRATIONS[N - 1]``, kept in PRAGMA user_version.
+
+Never edit a step that has shipped: add a new one. Times are UTC ISO-8601 text, which sorts.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[list[str]] = [
+    # 1: people, groups, needs with their private details kept apart, claims with history, audit.
+    [
+        """
+        CREATE TABLE people (
+            user_id       INTEGER PRIMARY KEY,
+            display_name  TEXT NOT NULL,
+            username      TEXT,
+            language_code TEXT,
+            language      TEXT CHECK (language IN ('zh', 'en')),
+            team          TEXT,
+            started_bot   INTEGER NOT NULL DEFAULT 0,
+            created_at    TEXT NOT NULL,
+            updated_at    TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE groups (
+            chat_id   INTEGER PRIMARY KEY,
+            title     TEXT NOT NULL,
+            active    INTEGER NOT NULL DEFAULT 1,
+            seen_at   TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE needs (
+            id              INTEGER PRIMARY KEY,
+            chat_id         INTEGER NOT NULL,
+            card_message_id INTEGER,
+            summary         TEXT NOT NULL,
+            created_by      INTEGER NOT NULL,
+            created_at      TEXT NOT NULL,
+            closed_at       TEXT,
+            closed_by       INTEGER
+        )
+        """,
+        "CREATE INDEX needs_by_chat ON needs (chat_id)",
+        """
+        CREATE TABLE need_details (
+            need_id  INTEGER PRIMARY KEY REFERENCES needs (id) ON DELETE CASCADE,
+            name     TEXT,
+            address  TEXT,
+            phone    TEXT,
+            health   TEXT,
+            notes    TEXT
+        )
+        """,
+        """
+        CREATE TABLE claims (
+            id             INTEGER PRIMARY KEY,
+            need_id        INTEGER NOT NULL REFERENCES needs (id),
+            volunteer_id   INTEGER NOT NULL REFERENCES people (user_id),
+            team           TEXT,
+            claimed_at     TEXT NOT NULL,
+            assigned_by    INTEGER,
+            released_at    TEXT,
+            released_by    INTEGER,
+            release_reason TEXT CHECK (release_reason IN ('released', 'freed', 'reassigned'))
+        )
+        """,
+        # The database itself refuses a second active claim on one need.
+        "CREATE UNIQUE INDEX claims_one_active ON claims (need_id) WHERE released_at IS NULL",
+        "CREATE INDEX claims_active_by_volunteer ON claims (volunteer_id)"
+        " WHERE released_at IS NULL",
+        "CREATE INDEX claims_by_need ON claims (need_id, claimed_at)",
+        """
+        CREATE TABLE audit_log (
+            id       INTEGER PRIMARY KEY,
+            at       TEXT NOT NULL,
+            actor_id INTEGER,
+            action   TEXT NOT NULL,
+            need_id  INTEGER,
+            claim_id INTEGER,
+            detail   TEXT
+        )
+        """,
+        "CREATE INDEX audit_by_need ON audit_log (need_id)",
+    ],
+]

@@ -1,0 +1,127 @@
+"""People and the groups the bot is in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.domain import Actor, Group, Person
+from storage.db import Database, to_db_time
+
+_PERSON_COLUMNS = "user_id, display_name, username, language, language_code, team, started_bot"
+
+
+def _person(row: aiosqlite.Row) -> Person:
+    return Person(
+        user_id=row["user_id"],
+        display_name=row["display_name"],
+        username=row["username"],
+        language=row["language"],
+        language_code=row["language_code"],
+        team=row["team"],
+        started_bot=bool(row["started_bot"]),
+    )
+
+
+async def upsert_in(
+    conn: aiosqlite.Connection, actor: Actor, now: datetime, started_bot: bool = False
+) -> None:
+    """Record or refresh a person inside the caller's transaction."""
+    await conn.execute(
+        "INSERT INTO people (user_id, display_name, username, language_code, started_bot,"
+        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name,"
+        " username = excluded.username, language_code = excluded.language_code,"
+        " started_bot = MAX(started_bot, excluded.started_bot), updated_at = excluded.updated_at",
+        (
+            actor.user_id,
+            actor.display_name,
+            actor.username,
+            actor.language_code,
+            int(started_bot),
+            to_db_time(now),
+            to_db_time(now),
+        ),
+    )
+
+
+async def upsert(db: Database, actor: Actor, now: datetime, started_bot: bool = False) -> Person:
+    """Record or refresh a person; returns what is now stored."""
+    async with db.transaction() as conn:
+        await upsert_in(conn, actor, now, started_bot)
+        async with conn.execute(
+            f"SELECT {_PERSON_COLUMNS} FROM people WHERE user_id = ?", (actor.user_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+    assert row is not None
+    return _person(row)
+
+
+async def get(db: Database, user_id: int) -> Person | None:
+    """A person by Telegram user id."""
+    row = await db.fetch_one(f"SELECT {_PERSON_COLUMNS} FROM people WHERE user_id = ?", (user_id,))
+    return _person(row) if row else None
+
+
+async def find_by_username(db: Database, username: str) -> Person | None:
+    """A person by @username, case-insensitively."""
+    row = await db.fetch_one(
+        f"SELECT {_PERSON_COLUMNS} FROM people WHERE lower(username) = lower(?)", (username,)
+    )
+    return _person(row) if row else None
+
+
+async def set_language(db: Database, user_id: int, language: str, now: datetime) -> None:
+    """Remember the language a person chose."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE people SET language = ?, updated_at = ? WHERE user_id = ?",
+            (language, to_db_time(now), user_id),
+        )
+
+
+async def set_team(db: Database, user_id: int, team: str | None, now: datetime) -> None:
+    """Set the team a person claims for; their existing claims keep the team they had."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE people SET team = ?, updated_at = ? WHERE user_id = ?",
+            (team, to_db_time(now), user_id),
+        )
+
+
+async def mark_unreachable(db: Database, user_id: int, now: datetime) -> None:
+    """Telegram refused a private message: the person has not started the bot, or blocked it."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE people SET started_bot = 0, updated_at = ? WHERE user_id = ?",
+            (to_db_time(now), user_id),
+        )
+
+
+async def remember_group(db: Database, chat_id: int, title: str, now: datetime) -> None:
+    """Record a group the bot is in (or refresh its title)."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO groups (chat_id, title, active, seen_at) VALUES (?, ?, 1, ?)"
+            " ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title, active = 1,"
+            " seen_at = excluded.seen_at",
+            (chat_id, title, to_db_time(now)),
+        )
+
+
+async def forget_group(db: Database, chat_id: int, now: datetime) -> None:
+    """The bot left or was removed from a group: offer it no more."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE groups SET active = 0, seen_at = ? WHERE chat_id = ?",
+            (to_db_time(now), chat_id),
+        )
+
+
+async def active_groups(db: Database) -> list[Group]:
+    """The groups needs can be posted to, by title."""
+    rows = await db.fetch_all(
+        "SELECT chat_id, title FROM groups WHERE active = 1 ORDER BY title, chat_id"
+    )
+    return [Group(chat_id=row["chat_id"], title=row["title"]) for row in rows]
