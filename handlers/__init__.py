@@ -1,0 +1,17 @@
+"""Thin Telegram adapters, one module per feature, each exposing ``register(app)``."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from handlers import claims, common, posting, records
+
+
+def register_all(app: Application) -> None:  # type: ignore[type-arg]
+    """Add every handler in the order they must be tried; catch-alls last."""
+    common.register(app)
+    posting.register(app)
+    claims.register(app)
+    records.register(app)
+    claims.register_fallbacks(app)
+    common.register_fallbacks(app)

@@ -1,0 +1,166 @@
+"""The application factory: the real python-telegram-bot Application, wired to our services."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Any
+
+from telegram import BotCommand
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.request import BaseRequest
+
+import handlers
+from bot import runtime
+from bot.config import Config
+from bot.delivery import CardKeeper
+from bot.i18n import LANGUAGES
+from bot.service import PairingService, utc_now
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+COMMANDS = {
+    "en": [
+        ("mine", "Your pairings"),
+        ("status", "Open and claimed needs"),
+        ("release", "Give up a pairing"),
+        ("team", "The team you claim for"),
+        ("lang", "中文 / English"),
+        ("help", "What I can do"),
+    ],
+    "zh": [
+        ("mine", "我的结对"),
+        ("status", "待认领与已认领"),
+        ("release", "放弃结对"),
+        ("team", "我代表的支部或队伍"),
+        ("lang", "中文 / English"),
+        ("help", "使用说明"),
+    ],
+}
+
+# The updates the handlers use; Telegram sends no others.
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
+
+def build_application(
+    config: Config,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    rate_limiter: bool = True,
+) -> Application:  # type: ignore[type-arg]
+    """The bot: handlers registered; database opened in post_init, closed in post_shutdown."""
+    token = config.token
+    if not token:
+        raise ValueError("no bot token")
+    builder = ApplicationBuilder().token(token)
+    if config.telegram.base_url:
+        builder = builder.base_url(config.telegram.base_url)
+    if config.telegram.base_file_url:
+        builder = builder.base_file_url(config.telegram.base_file_url)
+    if request is not None:
+        builder = builder.request(request)
+        builder = builder.get_updates_request(get_updates_request or request)
+    if rate_limiter:
+        limits = config.telegram.rate_limit
+        builder = builder.rate_limiter(
+            AIORateLimiter(  # type: ignore[arg-type]
+                overall_max_rate=limits.overall_per_second,
+                overall_time_period=1,
+                group_max_rate=limits.group_per_minute,
+                group_time_period=60,
+                max_retries=limits.max_retries,
+            )
+        )
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        db = Database(config.database.path, config.database.synchronous)
+        await db.open()
+        service = PairingService(db, config, clock)
+        keeper = CardKeeper(app.bot, service)
+        app.bot_data[runtime.SERVICE] = service
+        app.bot_data[runtime.CARDS] = keeper
+        await set_commands(app)
+        await repost_unposted(keeper, service)
+
+    async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
+        keeper = app.bot_data.get(runtime.CARDS)
+        if isinstance(keeper, CardKeeper):
+            await keeper.drain()
+
+    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        service = app.bot_data.get(runtime.SERVICE)
+        if isinstance(service, PairingService):
+            await service.db.close()
+
+    builder = (
+        builder.concurrent_updates(config.telegram.concurrent_updates)
+        .post_init(post_init)
+        .post_stop(post_stop)
+        .post_shutdown(post_shutdown)
+    )
+    app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+    handlers.register_all(app)
+    return app
+
+
+async def set_commands(app: Application) -> None:  # type: ignore[type-arg]
+    """Publish the command menu per language; a failure here is cosmetic, never fatal."""
+    default = app.bot_data[runtime.SERVICE].config.language
+    for language in LANGUAGES:
+        commands = [BotCommand(name, text) for name, text in COMMANDS[language]]
+        for code in (language, None) if language == default else (language,):
+            try:
+                await app.bot.set_my_commands(commands, language_code=code)
+            except TelegramError as exc:
+                log.warning("command menu (%s) not set: %s", code or "default", exc)
+
+
+async def repost_unposted(keeper: CardKeeper, service: PairingService) -> None:
+    """Post the cards of needs saved while the bot stopped before sending them."""
+    for need in await service.unposted_needs():
+        try:
+            await keeper.post(need.id)
+            log.info("posted the card of need %d at start", need.id)
+        except TelegramError as exc:
+            log.warning("card of need %d still not posted: %s", need.id, exc.__class__.__name__)
+
+
+@contextlib.asynccontextmanager
+async def running(
+    app: Application,  # type: ignore[type-arg]
+    *,
+    polling: bool = True,
+    poll_timeout: int = 10,
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run the application inside an already running event loop, as run_polling would.
+
+    For the demo and tests, which share their loop with the emulator. Without ``polling``,
+    updates are fed through ``app.update_queue`` by the caller.
+    """
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    try:
+        if polling and app.updater is not None:
+            await app.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES, timeout=poll_timeout, poll_interval=0
+            )
+        await app.start()
+        try:
+            yield app
+        finally:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            await app.stop()
+            if app.post_stop:
+                await app.post_stop(app)
+    finally:
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)

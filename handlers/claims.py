@@ -1,0 +1,257 @@
+"""Claiming and releasing: the Claim button, the Release button, /release, /free, /reassign."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+
+from telegram import CallbackQuery, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import callbacks
+from bot.delivery import Delivery, send_private
+from bot.domain import ClaimOutcome, Holder, Need, ReleaseOutcome, ReleaseResult
+from bot.i18n import t
+from bot.render import details_message, holder_name, release_markup
+from bot.runtime import Context, cards, service
+from bot.service import parse_need_number
+from handlers.common import actor_of, language_for, reply
+
+log = logging.getLogger(__name__)
+
+
+async def answer(query: CallbackQuery, text: str | None = None, url: str | None = None) -> None:
+    """Answer a tap; a query too old to answer is logged, not raised."""
+    try:
+        await query.answer(text, url=url)
+    except TelegramError as exc:
+        log.info("tap not answered: %s", exc.__class__.__name__)
+
+
+async def deliver_details(context: Context, need: Need, user_id: int, lang: str) -> Delivery:
+    """Send a holder the household's private details, with a Release button."""
+    svc = service(context)
+    details = await svc.details_for(need.id, user_id)
+    if details is None:
+        return Delivery.FAILED
+    text = details_message(need, details, lang)
+    delivery = await send_private(context.bot, user_id, text, release_markup(need.id, lang))
+    if delivery is Delivery.UNREACHABLE:
+        await svc.unreachable(user_id)
+    return delivery
+
+
+async def claim_tapped(update: Update, context: Context) -> None:
+    """A tap on Claim: decide first (the FIFO writer keeps it fair), then answer every tapper."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    need_id = callbacks.parse_id(callbacks.CLAIM, query.data)
+    assert need_id is not None  # the handler's pattern matched
+    svc = service(context)
+    # No await may come before this call: the order tasks reach the writer is the order
+    # Telegram delivered the taps.
+    result = await svc.claim(need_id, actor_of(user))
+    lang = await language_for(context, user)
+    need = result.need
+    if result.outcome is ClaimOutcome.WON:
+        assert need is not None
+        cards(context).refresh(need.id)
+        delivery = await deliver_details(context, need, user.id, lang)
+        if delivery is Delivery.DELIVERED:
+            await answer(query, t(lang, "answer_won"))
+        else:
+            assert need.holder is not None
+            payload = callbacks.details_payload(need.holder.claim_id)
+            url = f"https://t.me/{context.bot.username}?start={payload}"
+            await answer(query, t(lang, "answer_won_open_bot"), url=url)
+        return
+    if result.outcome is ClaimOutcome.TAKEN:
+        assert need is not None and need.holder is not None
+        # The toast is plain text: no HTML escaping, Telegram shows it verbatim.
+        await answer(query, t(lang, "answer_taken", name=need.holder.display_name))
+    elif result.outcome is ClaimOutcome.LIMIT_REACHED:
+        await answer(query, t(lang, "answer_limit", count=result.open_claims))
+    else:
+        key = {
+            ClaimOutcome.ALREADY_YOURS: "answer_already_yours",
+            ClaimOutcome.NOT_FOUND: "answer_not_found",
+            ClaimOutcome.CLOSED: "answer_closed",
+        }[result.outcome]
+        await answer(query, t(lang, key))
+
+
+async def forged_button(update: Update, context: Context) -> None:
+    """Button data no handler recognises: answer, change nothing."""
+    if update.callback_query is not None:
+        lang = await language_for(context, update.effective_user)
+        await answer(update.callback_query, t(lang, "answer_bad_button"))
+
+
+async def release_tapped(update: Update, context: Context) -> None:
+    """The Release button under a claimer's private message."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    need_id = callbacks.parse_id(callbacks.RELEASE, query.data)
+    assert need_id is not None
+    lang = await language_for(context, user)
+    result = await service(context).release(need_id, user.id)
+    text = release_text(result, need_id, lang)
+    await answer(query, html_to_plain(text))
+    if result.outcome is ReleaseOutcome.RELEASED:
+        cards(context).refresh(need_id)
+        await after_release(context, result, user.id)
+    # The message may already be without a button, or too old to edit: both are fine.
+    with contextlib.suppress(TelegramError):
+        await query.edit_message_reply_markup(None)
+
+
+def release_text(result: ReleaseResult, need_id: int, lang: str) -> str:
+    """What a person who asked to release a need is told."""
+    if result.outcome is ReleaseOutcome.RELEASED:
+        assert result.previous is not None
+        return t(lang, "release_done", id=need_id)
+    key = {
+        ReleaseOutcome.NOT_FOUND: "need_not_found",
+        ReleaseOutcome.NOT_CLAIMED: "release_not_claimed",
+        ReleaseOutcome.NOT_HOLDER: "release_not_holder",
+    }[result.outcome]
+    return t(lang, key, id=need_id)
+
+
+def html_to_plain(text: str) -> str:
+    """Catalog text for a callback answer, which Telegram shows without parsing."""
+    return html.unescape(text.replace("<b>", "").replace("</b>", ""))
+
+
+async def after_release(context: Context, result: ReleaseResult, actor_id: int) -> None:
+    """Tell a former holder whom someone else (a coordinator) removed."""
+    previous = result.previous
+    if previous is None or previous.user_id == actor_id or result.need is None:
+        return
+    svc = service(context)
+    lang = svc.language_of(await svc.person(previous.user_id))
+    await send_private(context.bot, previous.user_id, t(lang, "notify_freed", id=result.need.id))
+
+
+async def release_command(update: Update, context: Context) -> None:
+    """/release [number]: give up a pairing (with no number: the only one, or a list)."""
+    user = update.effective_user
+    if user is None:
+        return
+    svc = service(context)
+    await svc.seen(actor_of(user))
+    lang = await language_for(context, user)
+    if context.args:
+        need_id = parse_need_number(" ".join(context.args))
+        if need_id is None:
+            value = html.escape(" ".join(context.args)[:40])
+            await reply(update, t(lang, "need_number_invalid", value=value))
+            return
+    else:
+        pairings = await svc.pairings(user.id)
+        if not pairings:
+            await reply(update, t(lang, "release_none"))
+            return
+        if len(pairings) > 1:
+            numbers = ", ".join(f"#{p.need.id}" for p in pairings)
+            await reply(update, t(lang, "release_usage", numbers=numbers))
+            return
+        need_id = pairings[0].need.id
+    result = await svc.release(need_id, user.id)
+    if result.outcome is ReleaseOutcome.RELEASED and result.previous is not None:
+        if result.previous.user_id != user.id:
+            # A coordinator releasing someone else's claim: that is /free.
+            await reply(update, freed_text(lang, need_id, result.previous))
+        else:
+            await reply(update, release_text(result, need_id, lang))
+        cards(context).refresh(need_id)
+        await after_release(context, result, user.id)
+        return
+    await reply(update, release_text(result, need_id, lang))
+
+
+def freed_text(lang: str, need_id: int, previous: Holder) -> str:
+    """What a coordinator is told after freeing a need."""
+    return t(lang, "free_done", id=need_id, name=holder_name(previous))
+
+
+async def coordinator_lang(update: Update, context: Context) -> str | None:
+    """The caller's language if they are a coordinator; else tell them no and return None."""
+    user = update.effective_user
+    if user is None:
+        return None
+    lang = await language_for(context, user)
+    if not service(context).is_coordinator(user.id):
+        await reply(update, t(lang, "not_coordinator"))
+        return None
+    return lang
+
+
+async def free_command(update: Update, context: Context) -> None:
+    """/free <number>: a coordinator ends a claim; the need is open again."""
+    lang = await coordinator_lang(update, context)
+    if lang is None:
+        return
+    need_id = parse_need_number(" ".join(context.args or []))
+    if need_id is None:
+        await reply(update, t(lang, "free_usage"))
+        return
+    user_id = update.effective_user.id  # type: ignore[union-attr]
+    result = await service(context).release(need_id, user_id)
+    if result.outcome is ReleaseOutcome.RELEASED and result.previous is not None:
+        await reply(update, freed_text(lang, need_id, result.previous))
+        cards(context).refresh(need_id)
+        await after_release(context, result, user_id)
+        return
+    await reply(update, release_text(result, need_id, lang))
+
+
+async def reassign_command(update: Update, context: Context) -> None:
+    """/reassign <number> <user id or @username>: a coordinator gives a need to someone."""
+    lang = await coordinator_lang(update, context)
+    if lang is None:
+        return
+    args = context.args or []
+    need_id = parse_need_number(args[0]) if len(args) == 2 else None
+    if need_id is None:
+        await reply(update, t(lang, "reassign_usage"))
+        return
+    svc = service(context)
+    coordinator_id = update.effective_user.id  # type: ignore[union-attr]
+    result = await svc.reassign(need_id, args[1], coordinator_id)
+    need = result.need
+    if result.outcome is ReleaseOutcome.RELEASED:
+        assert need is not None and need.holder is not None
+        await reply(update, t(lang, "reassign_done", id=need_id, name=holder_name(need.holder)))
+        cards(context).refresh(need_id)
+        await after_release(context, result, coordinator_id)
+        holder_id = need.holder.user_id
+        holder_lang = svc.language_of(await svc.person(holder_id))
+        await send_private(context.bot, holder_id, t(holder_lang, "notify_assigned", id=need_id))
+        await deliver_details(context, need, holder_id, holder_lang)
+        return
+    if result.outcome is ReleaseOutcome.NOT_FOUND:
+        await reply(update, t(lang, "need_not_found", id=need_id))
+    elif result.outcome is ReleaseOutcome.SAME_PERSON:
+        assert need is not None and need.holder is not None
+        await reply(update, t(lang, "reassign_same", id=need_id, name=holder_name(need.holder)))
+    else:
+        await reply(update, t(lang, "reassign_unknown"))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Claim and release handlers; the forged-button catch-all goes last."""
+    app.add_handler(CallbackQueryHandler(claim_tapped, pattern=callbacks.CLAIM))
+    app.add_handler(CallbackQueryHandler(release_tapped, pattern=callbacks.RELEASE))
+    app.add_handler(CommandHandler("release", release_command))
+    app.add_handler(CommandHandler("free", free_command))
+    app.add_handler(CommandHandler("reassign", reassign_command))
+
+
+def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
+    """Any button data no handler matched."""
+    app.add_handler(CallbackQueryHandler(forged_button))

@@ -1,0 +1,211 @@
+"""/start (with deep links), /help, /lang, /team, group tracking, unknown commands, errors."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+
+from telegram import Chat, Update, User
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.domain import Actor
+from bot.i18n import t
+from bot.render import details_message, release_markup
+from bot.runtime import Context, known_groups, service
+
+log = logging.getLogger(__name__)
+
+
+def actor_of(user: User) -> Actor:
+    """The plain facts about a Telegram user that the service keeps."""
+    return Actor(
+        user_id=user.id,
+        display_name=user.full_name or str(user.id),
+        username=user.username,
+        language_code=user.language_code,
+    )
+
+
+async def language_for(context: Context, user: User | None) -> str:
+    """The language to answer this user in."""
+    svc = service(context)
+    if user is None:
+        return svc.config.language
+    return svc.language_of(await svc.person(user.id), user.language_code)
+
+
+async def reply(update: Update, text: str) -> None:
+    """Answer the message that triggered the update (HTML)."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(
+            text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
+        )
+
+
+def is_private(update: Update) -> bool:
+    """Whether the update comes from a private chat with the bot."""
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+def private_link(context: Context) -> str:
+    """A link that opens the private chat with the bot."""
+    return f"https://t.me/{context.bot.username}"
+
+
+async def start(update: Update, context: Context) -> None:
+    """/start, optionally with a deep-link payload that delivers a claim's details."""
+    user = update.effective_user
+    if user is None or not is_private(update):
+        return
+    svc = service(context)
+    person = await svc.seen(actor_of(user), started_bot=True)
+    lang = svc.language_of(person, user.language_code)
+    payload = context.args[0] if context.args else None
+    if payload:
+        need = await svc.need_by_details_link(payload, user.id)
+        details = await svc.details_for(need.id, user.id) if need else None
+        if need is None or details is None:
+            await reply(update, t(lang, "deeplink_invalid"))
+            return
+        await update.effective_message.reply_text(  # type: ignore[union-attr]
+            details_message(need, details, lang),
+            parse_mode=ParseMode.HTML,
+            reply_markup=release_markup(need.id, lang),
+        )
+        return
+    await reply(update, t(lang, "start_welcome", name=html.escape(user.first_name)))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """/help: the commands this person can use."""
+    user = update.effective_user
+    if user is None:
+        return
+    lang = await language_for(context, user)
+    text = t(lang, "help_volunteer")
+    if service(context).is_coordinator(user.id):
+        text += t(lang, "help_coordinator")
+    await reply(update, text)
+
+
+async def lang_command(update: Update, context: Context) -> None:
+    """/lang zh|en: choose the language the bot speaks with you."""
+    user = update.effective_user
+    if user is None:
+        return
+    svc = service(context)
+    await svc.seen(actor_of(user))
+    choice = context.args[0].lower() if context.args and len(context.args) == 1 else ""
+    if not await svc.set_language(user.id, choice):
+        await reply(update, t(await language_for(context, user), "lang_usage"))
+        return
+    await reply(update, t(choice, "lang_set"))
+
+
+async def team_command(update: Update, context: Context) -> None:
+    """/team <name>: the party branch or team your new claims count for; /team - clears it."""
+    user = update.effective_user
+    message = update.effective_message
+    if user is None or message is None or message.text is None:
+        return
+    svc = service(context)
+    await svc.seen(actor_of(user))
+    lang = await language_for(context, user)
+    parts = message.text.split(maxsplit=1)
+    if len(parts) < 2:
+        await reply(update, t(lang, "team_usage"))
+        return
+    team = None if parts[1].strip() == "-" else parts[1]
+    problem = await svc.set_team(user.id, team)
+    if problem:
+        await reply(update, t(lang, problem.key, length=problem.length, limit=problem.limit))
+    elif team is None:
+        await reply(update, t(lang, "team_cleared"))
+    else:
+        person = await svc.person(user.id)
+        await reply(update, t(lang, "team_set", team=html.escape(person.team or "")))  # type: ignore[union-attr]
+
+
+async def track_group(update: Update, context: Context) -> None:
+    """Remember each group the bot hears from, so coordinators can post to it."""
+    chat = update.effective_chat
+    if chat is None or chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        return
+    known = known_groups(context)
+    title = chat.title or str(chat.id)
+    if known.get(chat.id) != title:
+        await service(context).group_seen(chat.id, title)
+        known[chat.id] = title
+
+
+async def membership_changed(update: Update, context: Context) -> None:
+    """The bot was added to or removed from a group."""
+    change = update.my_chat_member
+    if change is None or change.chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        return
+    status = change.new_chat_member.status
+    if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        await service(context).group_gone(change.chat.id)
+        known_groups(context).pop(change.chat.id, None)
+    else:
+        await track_group(update, context)
+
+
+def addressed_to_another_bot(text: str, bot_username: str) -> bool:
+    """Whether a command like ``/foo@otherbot`` names a different bot."""
+    command = text.split(maxsplit=1)[0]
+    return "@" in command and command.split("@", 1)[1].lower() != bot_username.lower()
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """Any command no handler took: say so, change nothing."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    if addressed_to_another_bot(message.text, context.bot.username):
+        return
+    await reply(update, t(await language_for(context, update.effective_user), "unknown_command"))
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log a failed update without its contents (they may hold private details)."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("update %s failed: %s", update_id, error.__class__.__name__, exc_info=error)
+    if not isinstance(update, Update) or isinstance(error, TelegramError):
+        return
+    chat: Chat | None = update.effective_chat
+    if chat is not None and chat.type == ChatType.PRIVATE:
+        try:
+            lang = await language_for(context, update.effective_user)
+            await context.bot.send_message(chat.id, t(lang, "error_try_again"))
+        except Exception:
+            log.warning("could not tell the user about the failed update")
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Commands every person can use, and group tracking (before all other handlers)."""
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS, track_group, block=False), group=-1)
+    app.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler("help", help_command))
+    app.add_handler(CommandHandler("lang", lang_command))
+    app.add_handler(CommandHandler("team", team_command))
+
+
+def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
+    """Last handlers of the default group: unknown commands; and the error handler."""
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_error_handler(on_error)

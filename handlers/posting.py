@@ -1,0 +1,213 @@
+"""Posting needs: ``/post <summary>`` in a group, or step by step with private details in private.
+
+The step-by-step form keeps its draft in ``user_data``; a restart drops an unfinished draft,
+which has not been acknowledged to anyone, so nothing promised is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+from dataclasses import dataclass, field, replace
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import callbacks
+from bot.domain import Group, Need, PrivateDetails
+from bot.i18n import t
+from bot.runtime import Context, cards, service
+from bot.service import TextProblem, clean_text
+from handlers.common import actor_of, is_private, language_for, reply
+
+log = logging.getLogger(__name__)
+
+DRAFT = "post_draft"
+# The private details asked for, in order, after the public summary.
+DETAIL_STEPS = ("name", "address", "phone", "health", "notes")
+SKIP = "-"
+
+
+@dataclass
+class Draft:
+    """A need being written in private chat."""
+
+    step: str = "summary"
+    summary: str = ""
+    details: dict[str, str] = field(default_factory=dict)
+
+
+def problem_text(lang: str, problem: TextProblem) -> str:
+    """A refusal of some text, in words."""
+    return t(lang, problem.key, length=problem.length, limit=problem.limit)
+
+
+async def post_in_group(update: Update, context: Context) -> None:
+    """/post <public summary> in a group: a coordinator posts a need without private details."""
+    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    if user is None or chat is None or message is None or message.text is None:
+        return
+    if is_private(update):
+        await start_draft(update, context)
+        return
+    svc = service(context)
+    lang = await language_for(context, user)
+    if not svc.is_coordinator(user.id):
+        await reply(update, t(lang, "not_coordinator"))
+        return
+    parts = message.text.split(maxsplit=1)
+    if len(parts) < 2 or not clean_text(parts[1]):
+        await reply(update, t(lang, "post_usage_group"))
+        return
+    await svc.group_seen(chat.id, chat.title or str(chat.id))
+    result = await svc.post_need(actor_of(user), chat.id, parts[1], PrivateDetails())
+    if isinstance(result, TextProblem):
+        await reply(update, problem_text(lang, result))
+        return
+    if await send_card(context, result, lang, user.id):
+        # The bot may not have the right to delete; then the command stays, no harm.
+        with contextlib.suppress(TelegramError):
+            await message.delete()
+
+
+async def send_card(context: Context, need: Need, lang: str, author_id: int) -> bool:
+    """Post a need's card; tell its author privately if that failed (it is retried at start)."""
+    try:
+        await cards(context).post(need.id)
+    except (BadRequest, Forbidden, NetworkError) as exc:
+        log.warning("card of need %d not posted: %s", need.id, exc.__class__.__name__)
+        text = t(lang, "post_card_failed", id=need.id, reason=html.escape(exc.message))
+        try:
+            await context.bot.send_message(author_id, text)
+        except TelegramError:
+            log.warning("could not tell the author of need %d", need.id)
+        return False
+    return True
+
+
+async def start_draft(update: Update, context: Context) -> None:
+    """/post in private chat: start writing a need with private details."""
+    user = update.effective_user
+    if user is None or context.user_data is None:
+        return
+    svc = service(context)
+    await svc.seen(actor_of(user), started_bot=True)
+    lang = await language_for(context, user)
+    if not svc.is_coordinator(user.id):
+        await reply(update, t(lang, "not_coordinator"))
+        return
+    context.user_data[DRAFT] = Draft()
+    await reply(update, t(lang, "post_ask_summary"))
+
+
+async def draft_text(update: Update, context: Context) -> None:
+    """A text answer while a coordinator writes a need in private chat."""
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None or message.text is None or context.user_data is None:
+        return
+    draft = context.user_data.get(DRAFT)
+    if not isinstance(draft, Draft):
+        await reply(update, t(await language_for(context, user), "unknown_command"))
+        return
+    svc = service(context)
+    lang = await language_for(context, user)
+    text = clean_text(message.text)
+    if draft.step == "summary":
+        problem = svc.check_summary(text)
+        if problem:
+            await reply(update, problem_text(lang, problem))
+            return
+        draft.summary, draft.step = text, DETAIL_STEPS[0]
+    elif draft.step in DETAIL_STEPS:
+        if text != SKIP:
+            problem = svc.check_detail(text)
+            if problem:
+                await reply(update, problem_text(lang, problem))
+                return
+            draft.details[draft.step] = text
+        index = DETAIL_STEPS.index(draft.step)
+        draft.step = DETAIL_STEPS[index + 1] if index + 1 < len(DETAIL_STEPS) else "group"
+    else:
+        await reply(update, t(lang, "post_ask_group"))
+        return
+    if draft.step in DETAIL_STEPS:
+        await reply(update, t(lang, f"post_ask_{draft.step}"))
+        return
+    await ask_group(update, context, draft, lang)
+
+
+async def ask_group(update: Update, context: Context, draft: Draft, lang: str) -> None:
+    """Offer the groups the bot is in; with only one, post there at once."""
+    groups = await service(context).groups()
+    if not groups:
+        context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
+        await reply(update, t(lang, "post_no_groups"))
+        return
+    if len(groups) == 1:
+        await publish(update, context, draft, groups[0], lang)
+        return
+    keyboard = [
+        [InlineKeyboardButton(g.title[:60], callback_data=callbacks.pick_group_data(g.chat_id))]
+        for g in groups[:50]
+    ]
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        t(lang, "post_ask_group"), reply_markup=InlineKeyboardMarkup(keyboard)
+    )
+
+
+async def group_picked(update: Update, context: Context) -> None:
+    """The coordinator chose the group for a drafted need."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or context.user_data is None:
+        return
+    lang = await language_for(context, user)
+    draft = context.user_data.get(DRAFT)
+    chat_id = callbacks.parse_id(callbacks.PICK_GROUP, query.data)
+    groups = {g.chat_id: g for g in await service(context).groups()}
+    if (
+        not service(context).is_coordinator(user.id)
+        or not isinstance(draft, Draft)
+        or draft.step != "group"
+        or chat_id not in groups
+    ):
+        await query.answer(t(lang, "answer_bad_button"))
+        return
+    await query.answer()
+    with contextlib.suppress(TelegramError):
+        await query.edit_message_reply_markup(None)
+    await publish(update, context, draft, groups[chat_id], lang)
+
+
+async def publish(update: Update, context: Context, draft: Draft, group: Group, lang: str) -> None:
+    """Save the drafted need and post its card in the chosen group."""
+    user = update.effective_user
+    assert user is not None and context.user_data is not None
+    details = replace(PrivateDetails(), **draft.details)
+    result = await service(context).post_need(
+        actor_of(user), group.chat_id, draft.summary, details
+    )
+    context.user_data.pop(DRAFT, None)
+    if isinstance(result, TextProblem):
+        await context.bot.send_message(user.id, problem_text(lang, result))
+        return
+    if await send_card(context, result, lang, user.id):
+        text = t(lang, "post_done", id=result.id, group=html.escape(group.title))
+        await context.bot.send_message(user.id, text, parse_mode="HTML")
+
+
+async def cancel(update: Update, context: Context) -> None:
+    """/cancel: drop the need being written."""
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT, None)
+    await reply(update, t(await language_for(context, update.effective_user), "post_cancelled"))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """The posting commands."""
+    private_text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+    app.add_handler(CommandHandler("post", post_in_group))
+    app.add_handler(CommandHandler("cancel", cancel, filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(group_picked, pattern=callbacks.PICK_GROUP))
+    app.add_handler(MessageHandler(private_text, draft_text))

@@ -1,0 +1,197 @@
+"""Storage against a real SQLite file: migrations, claims, releases, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.domain import ClaimOutcome, NeedState, PrivateDetails, ReleaseOutcome
+from storage import audit, needs, people
+from storage.db import Database
+from storage.migrations import MIGRATIONS
+from tests.factories import COORDINATOR_ID, GROUP_ID, actor, private_details
+
+NOW = datetime(2027, 1, 20, 2, 0, tzinfo=UTC)
+
+
+async def post(db: Database, summary: str = "Empty-nest elder needs rice", **kw: str) -> int:
+    need = await needs.create(
+        db, GROUP_ID, summary, private_details(**kw), actor(COORDINATOR_ID), NOW
+    )
+    return need.id
+
+
+async def test_fresh_database_migrates_and_second_run_is_noop(tmp_path):
+    path = tmp_path / "fresh.db"
+    async with Database(path) as db:
+        assert await db.schema_version() == len(MIGRATIONS)
+        assert await db.migrate() == 0
+        journal = await db.fetch_one("PRAGMA journal_mode")
+        assert journal[0] == "wal"
+        fk = await db.fetch_one("PRAGMA foreign_keys")
+        assert fk[0] == 1
+    async with Database(path) as db:
+        assert await db.migrate() == 0
+        assert await db.schema_version() == len(MIGRATIONS)
+
+
+async def test_failed_transaction_leaves_nothing(db):
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO groups (chat_id, title, seen_at) VALUES (1, 'x', 'now')"
+            )
+            raise RuntimeError("boom")
+    assert await db.fetch_all("SELECT * FROM groups") == []
+
+
+async def test_claim_release_and_history(db):
+    need_id = await post(db)
+    won = await needs.claim(db, need_id, actor(5, "Li Lei"), 3, NOW)
+    assert won.outcome is ClaimOutcome.WON
+    assert won.need.state is NeedState.CLAIMED
+    assert won.need.holder.display_name == "Li Lei"
+
+    again = await needs.claim(db, need_id, actor(5), 3, NOW)
+    assert again.outcome is ClaimOutcome.ALREADY_YOURS
+    other = await needs.claim(db, need_id, actor(6), 3, NOW)
+    assert other.outcome is ClaimOutcome.TAKEN
+    assert other.need.holder.user_id == 5
+
+    refused = await needs.release(db, need_id, 6, False, NOW)
+    assert refused.outcome is ReleaseOutcome.NOT_HOLDER
+    released = await needs.release(db, need_id, 5, False, NOW)
+    assert released.outcome is ReleaseOutcome.RELEASED
+    assert released.need.state is NeedState.OPEN
+    assert released.previous.user_id == 5
+    assert (await needs.release(db, need_id, 5, False, NOW)).outcome is (
+        ReleaseOutcome.NOT_CLAIMED
+    )
+
+    assert (await needs.claim(db, need_id, actor(6), 3, NOW)).outcome is ClaimOutcome.WON
+    history = await needs.claim_history(db, need_id)
+    assert [(h.volunteer_id, h.release_reason) for h in history] == [(5, "released"), (6, None)]
+    actions = [e.action for e in await audit.entries_for_need(db, need_id)]
+    assert actions == ["posted", "claimed", "released", "claimed"]
+
+
+async def test_coordinator_frees_and_reassigns(db):
+    need_id = await post(db)
+    await needs.claim(db, need_id, actor(5), 3, NOW)
+    await people.upsert(db, actor(7, "Zhang San"), NOW)
+
+    freed = await needs.release(db, need_id, COORDINATOR_ID, True, NOW)
+    assert freed.outcome is ReleaseOutcome.RELEASED
+    assert freed.previous.user_id == 5
+
+    await needs.claim(db, need_id, actor(5), 3, NOW)
+    moved = await needs.reassign(db, need_id, 7, COORDINATOR_ID, NOW)
+    assert moved.outcome is ReleaseOutcome.RELEASED
+    assert moved.need.holder.user_id == 7
+    assert moved.previous.user_id == 5
+    same = await needs.reassign(db, need_id, 7, COORDINATOR_ID, NOW)
+    assert same.outcome is ReleaseOutcome.SAME_PERSON
+    unknown = await needs.reassign(db, need_id, 999, COORDINATOR_ID, NOW)
+    assert unknown.outcome is ReleaseOutcome.UNKNOWN_PERSON
+
+    reasons = [h.release_reason for h in await needs.claim_history(db, need_id)]
+    assert reasons == ["freed", "reassigned", None]
+    assigned = (await needs.claim_history(db, need_id))[-1]
+    assert assigned.assigned_by == COORDINATOR_ID
+
+
+async def test_limit_of_open_claims(db):
+    ids = [await post(db, f"need {i}") for i in range(4)]
+    outcomes = [(await needs.claim(db, i, actor(5), 3, NOW)).outcome for i in ids]
+    assert outcomes == [ClaimOutcome.WON] * 3 + [ClaimOutcome.LIMIT_REACHED]
+    await needs.release(db, ids[0], 5, False, NOW)
+    assert (await needs.claim(db, ids[3], actor(5), 3, NOW)).outcome is ClaimOutcome.WON
+
+
+async def test_claims_on_missing_need(db):
+    assert (await needs.claim(db, 404, actor(5), 3, NOW)).outcome is ClaimOutcome.NOT_FOUND
+    assert (await needs.release(db, 404, 5, True, NOW)).outcome is ReleaseOutcome.NOT_FOUND
+
+
+async def test_database_refuses_a_second_active_claim(db):
+    need_id = await post(db)
+    await needs.claim(db, need_id, actor(5), 3, NOW)
+    import sqlite3
+
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO claims (need_id, volunteer_id, claimed_at) VALUES (?, 5, 'x')",
+                (need_id,),
+            )
+
+
+async def test_500_concurrent_claims_on_one_need_have_one_winner(db):
+    need_id = await post(db)
+    results = await asyncio.gather(
+        *(needs.claim(db, need_id, actor(1000 + i), 3, NOW) for i in range(500))
+    )
+    winners = [r for r in results if r.outcome is ClaimOutcome.WON]
+    assert len(winners) == 1
+    # FIFO writer: the first caller is the one that won.
+    assert winners[0].need.holder.user_id == 1000
+    holder = (await needs.get(db, need_id)).holder
+    assert holder.user_id == 1000
+    # Every loser was told the truth: who holds it.
+    assert all(
+        r.outcome is ClaimOutcome.TAKEN and r.need.holder.user_id == 1000 for r in results[1:]
+    )
+    rows = await db.fetch_all("SELECT COUNT(*) FROM claims WHERE need_id = ?", (need_id,))
+    assert rows[0][0] == 1
+
+
+async def test_500_concurrent_claims_on_500_needs_all_win(db):
+    ids = [await post(db, f"need {i}") for i in range(500)]
+    results = await asyncio.gather(
+        *(needs.claim(db, need_id, actor(2000 + n), 3, NOW) for n, need_id in enumerate(ids))
+    )
+    assert [r.outcome for r in results] == [ClaimOutcome.WON] * 500
+    for n, (need_id, result) in enumerate(zip(ids, results, strict=True)):
+        assert result.need.id == need_id
+        assert result.need.holder.user_id == 2000 + n
+    counts = await needs.status(db)
+    assert (counts.total, counts.claimed, counts.open) == (500, 500, 0)
+
+
+async def test_status_counts_per_group(db):
+    a = await post(db)
+    await post(db)
+    other = await needs.create(db, -42, "elsewhere", PrivateDetails(), actor(1), NOW)
+    await needs.claim(db, a, actor(5), 3, NOW)
+    counts = await needs.status(db, GROUP_ID)
+    assert (counts.total, counts.open, counts.claimed, counts.closed) == (2, 1, 1, 0)
+    assert (await needs.status(db, other.chat_id)).total == 1
+    assert (await needs.status(db)).total == 3
+
+
+async def test_private_details_are_kept_apart(db):
+    need_id = await post(db)
+    need = await needs.get(db, need_id)
+    assert "Secretname" not in repr(need)
+    details = await needs.details(db, need_id)
+    assert details.name == "Grandma Wang Secretname"
+    bare = await needs.create(db, GROUP_ID, "bare", PrivateDetails(), actor(1), NOW)
+    assert (await needs.details(db, bare.id)).is_empty()
+
+
+async def test_a_claim_survives_closing_without_shutdown(config, tmp_path):
+    path = tmp_path / "crash.db"
+    db = Database(path, "full")
+    await db.open()
+    need_id = await post(db)
+    await needs.claim(db, need_id, actor(5), 3, NOW)
+    # No close(): like a process that died right after answering the tap.
+    reopened = Database(path)
+    await reopened.open()
+    try:
+        assert (await needs.get(reopened, need_id)).holder.user_id == 5
+    finally:
+        await reopened.close()
+        await db.close()
