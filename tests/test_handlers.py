@@ -1,0 +1,414 @@
+"""Handlers through the real Application.process_update, with a recording fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from telegram import Update
+
+from bot import runtime
+from bot.app import build_application, running
+from bot.config import Config
+from bot.logs import configure_logging
+from bot.service import PairingService
+from storage import needs
+from tests.factories import (
+    COORDINATOR_ID,
+    GROUP_ID,
+    command_in_group,
+    make_config,
+    message_update,
+    private_chat,
+    tap_update,
+    user,
+)
+from tests.fakes import BOT_USERNAME, TOKEN, Call, FakeBotApi
+
+COORDINATOR = user(COORDINATOR_ID, "Coordinator Chen")
+SECRETS = ["Grandma Wang Secretname", "7 Hidden Lane", "13800001234", "wheelchair", "knock twice"]
+
+
+@dataclass
+class Harness:
+    """The real Application on a fake Bot API, and helpers to act as people."""
+
+    app: Any
+    api: FakeBotApi
+
+    @property
+    def service(self) -> PairingService:
+        return self.app.bot_data[runtime.SERVICE]
+
+    async def send(self, update: Update) -> None:
+        await self.app.process_update(update)
+        await self.app.bot_data[runtime.CARDS].drain()
+
+    async def group_command(self, sender: dict[str, Any], text: str) -> None:
+        await self.send(command_in_group(self.app.bot, sender, text))
+
+    async def private(self, sender: dict[str, Any], text: str) -> None:
+        await self.send(message_update(self.app.bot, sender, private_chat(sender["id"]), text))
+
+    async def tap(self, sender: dict[str, Any], data: str, message_id: int = 1) -> None:
+        await self.send(tap_update(self.app.bot, sender, data, message_id))
+
+    async def post_card(self, summary: str = "Empty-nest elder in Dongfeng needs rice") -> Call:
+        before = len(self.api.of("sendMessage"))
+        await self.group_command(COORDINATOR, f"/post {summary}")
+        cards = self.api.of("sendMessage")[before:]
+        assert len(cards) == 1, cards
+        return cards[0]
+
+    async def post_private(self, summary: str, *answers: str) -> None:
+        """A coordinator posts a need with private details, step by step ("-" skips one)."""
+        await self.private(COORDINATOR, "/post")
+        answers = (*answers, *["-"] * (5 - len(answers)))
+        for text in (summary, *answers):
+            await self.private(COORDINATOR, text)
+
+    def answers(self) -> list[dict[str, Any]]:
+        return [c.params for c in self.api.of("answerCallbackQuery")]
+
+    def last_answer(self) -> dict[str, Any]:
+        return self.answers()[-1]
+
+    def private_texts(self, user_id: int) -> list[str]:
+        return self.api.texts_to(user_id)
+
+
+def claim_button(card: Call) -> str:
+    markup = card.params["reply_markup"]
+    markup = json.loads(markup) if isinstance(markup, str) else markup
+    return markup["inline_keyboard"][0][0]["callback_data"]
+
+
+@pytest.fixture
+async def harness(config: Config) -> AsyncIterator[Harness]:
+    api = FakeBotApi()
+    app = build_application(config, request=api, rate_limiter=False)
+    async with running(app, polling=False):
+        # The bot has seen the group (someone spoke there), as in real use.
+        await app.bot_data[runtime.SERVICE].group_seen(GROUP_ID, "Volunteers")
+        yield Harness(app, api)
+
+
+async def test_coordinator_posts_a_card_with_a_claim_button(harness):
+    card = await harness.post_card("Chronic illness, <Dongfeng> & needs help")
+    assert int(card.params["chat_id"]) == GROUP_ID
+    text = card.params["text"]
+    assert "Need #1" in text and "Open" in text
+    assert "&lt;Dongfeng&gt; &amp; needs help" in text  # escaped, not markup
+    data = claim_button(card)
+    assert data == "c:1" and len(data.encode()) <= 64
+    assert harness.api.of("deleteMessage"), "the coordinator's command is tidied away"
+
+
+async def test_volunteer_cannot_post(harness):
+    await harness.group_command(user(5), "/post Free rice for all")
+    assert harness.api.texts_to(GROUP_ID) == ["Only coordinators can do that."]
+    assert (await harness.service.status(None)).total == 0
+
+
+async def test_post_without_summary_gets_usage(harness):
+    await harness.group_command(COORDINATOR, "/post")
+    assert "Usage: /post" in harness.api.texts_to(GROUP_ID)[0]
+    assert (await harness.service.status(None)).total == 0
+
+
+async def test_overlong_summary_is_refused(harness):
+    await harness.group_command(COORDINATOR, "/post " + "x" * 501)
+    assert "too long (501 characters; at most 500)" in harness.api.texts_to(GROUP_ID)[0]
+    assert (await harness.service.status(None)).total == 0
+
+
+async def test_first_tap_wins_card_is_edited_others_told_who_holds_it(harness):
+    card = await harness.post_card()
+    await harness.post_card("another")  # so the edit below is for need 1 only
+    alice, bob = user(5, "Alice"), user(6, "Bob")
+    await harness.tap(alice, claim_button(card))
+    assert harness.last_answer()["text"].startswith("It's yours")
+    assert "need #1" in harness.private_texts(5)[0]
+    edits = harness.api.of("editMessageText")
+    assert len(edits) == 1
+    assert "Claimed by Alice" in edits[0].params["text"]
+    assert "reply_markup" not in edits[0].params or not edits[0].params["reply_markup"]
+
+    await harness.tap(bob, claim_button(card))
+    assert harness.last_answer()["text"] == "Already claimed by Alice."
+    assert harness.private_texts(6) == []
+    assert len(harness.api.of("editMessageText")) == 1
+
+
+async def test_winner_gets_private_details_with_release_button(harness):
+    await harness.post_private(
+        "Disabled veteran needs groceries",
+        "Grandma Wang Secretname",
+        "7 Hidden Lane, Room 302",
+        "13800001234",
+        "diabetic, uses a wheelchair",
+        "knock twice",
+    )
+    card = harness.api.of("sendMessage")[-2]  # the card, then "Posted need #1"
+    assert int(card.params["chat_id"]) == GROUP_ID
+    await harness.tap(user(5, "Alice"), claim_button(card))
+    message = harness.api.of("sendMessage")[-1]
+    assert int(message.params["chat_id"]) == 5
+    for secret in SECRETS:
+        assert secret in message.params["text"]
+    assert "r:1" in json.dumps(message.params["reply_markup"])
+
+
+async def test_unstarted_winner_gets_deep_link_only_they_can_use(harness):
+    card = await harness.post_card()
+    harness.api.unreachable.add(5)
+    await harness.tap(user(5, "Alice"), claim_button(card))
+    answer = harness.last_answer()
+    assert answer["url"] == f"https://t.me/{BOT_USERNAME}?start=d_1"
+    assert "Open the chat with me" in answer["text"]
+    assert "Claimed by Alice" in harness.api.of("editMessageText")[0].params["text"]
+
+    # Someone else opening the same link learns nothing.
+    await harness.private(user(6), "/start d_1")
+    assert "not yours" in harness.private_texts(6)[-1]
+    # Forged payloads are refused the same way.
+    await harness.private(user(6), "/start d_99999")
+    await harness.private(user(6), "/start ../etc")
+    assert all("not yours" in text for text in harness.private_texts(6))
+
+    harness.api.unreachable.discard(5)
+    await harness.private(user(5, "Alice"), "/start d_1")
+    assert "You are paired with" in harness.private_texts(5)[-1]
+
+
+@pytest.mark.parametrize("data", ["c:999", "c:0", "c:abc", "c:1;drop", "x:1", "c:-1", "r:1"])
+async def test_forged_or_stale_button_data_changes_nothing(harness, data):
+    card = await harness.post_card()
+    await harness.tap(user(7), data, message_id=int(card.params.get("message_id", 1)))
+    answer = harness.last_answer()["text"]
+    assert answer in (
+        "This button is not valid.",
+        "This need no longer exists.",
+        "Need #1 is not claimed.",
+    )
+    need = await harness.service.need(1)
+    assert need.holder is None
+    assert harness.api.of("editMessageText") == []
+
+
+async def test_limit_of_open_claims_per_volunteer(harness):
+    cards = [await harness.post_card(f"need {i}") for i in range(4)]
+    for card in cards:
+        await harness.tap(user(5), claim_button(card))
+    assert harness.last_answer()["text"].startswith("You already hold 3 open claims")
+    need = await harness.service.need(4)
+    assert need.holder is None
+
+
+async def test_release_by_button_and_command(harness):
+    card = await harness.post_card()
+    await harness.tap(user(5, "Alice"), claim_button(card))
+    await harness.send(tap_update(harness.app.bot, user(6), "r:1", chat=private_chat(6)))
+    assert harness.last_answer()["text"] == "You don't hold need #1."
+    await harness.send(tap_update(harness.app.bot, user(5), "r:1", chat=private_chat(5)))
+    assert harness.last_answer()["text"].startswith("You released need #1")
+    assert "Open" in harness.api.of("editMessageText")[-1].params["text"]
+
+    await harness.tap(user(6, "Bob"), claim_button(card))
+    await harness.private(user(6, "Bob"), "/release")
+    assert harness.private_texts(6)[-1].startswith("You released need #1")
+    assert (await harness.service.need(1)).holder is None
+    await harness.private(user(6, "Bob"), "/release")
+    assert harness.private_texts(6)[-1] == "You hold no needs."
+    await harness.private(user(6, "Bob"), "/release abc")
+    assert "is not a need number" in harness.private_texts(6)[-1]
+
+
+async def test_coordinator_frees_and_reassigns(harness):
+    card = await harness.post_card()
+    await harness.tap(user(5, "Alice"), claim_button(card))
+    await harness.private(user(8, "Carol"), "/start")
+
+    await harness.private(user(5), "/free 1")
+    assert harness.private_texts(5)[-1] == "Only coordinators can do that."
+    await harness.private(COORDINATOR, "/free 1")
+    assert "open again" in harness.private_texts(COORDINATOR_ID)[-1]
+    assert "coordinator ended your pairing" in harness.private_texts(5)[-1]
+
+    await harness.private(COORDINATOR, "/reassign 1 8")
+    assert harness.private_texts(COORDINATOR_ID)[-1] == "Need #1 is now held by Carol."
+    assert "paired you with need #1" in harness.private_texts(8)[-2]
+    assert "You are paired with" in harness.private_texts(8)[-1]
+    assert "Claimed by Carol" in harness.api.of("editMessageText")[-1].params["text"]
+
+    await harness.private(COORDINATOR, "/reassign 1 424242")
+    assert "don't know that person" in harness.private_texts(COORDINATOR_ID)[-1]
+    await harness.private(COORDINATOR, "/reassign one")
+    assert harness.private_texts(COORDINATOR_ID)[-1].startswith("Usage: /reassign")
+
+
+async def test_mine_status_and_help(harness):
+    await harness.post_private("Single parent needs tutoring", "Grandma Wang Secretname")
+    card = harness.api.of("sendMessage")[-2]
+    await harness.post_card("second")
+    await harness.tap(user(5, "Alice"), claim_button(card))
+
+    await harness.group_command(user(5, "Alice"), "/mine")
+    group_text = harness.api.texts_to(GROUP_ID)[-1]
+    assert "#1 · Single parent needs tutoring" in group_text
+    assert "Secretname" not in group_text
+
+    await harness.private(user(5, "Alice"), "/mine")
+    assert any("Secretname" in text for text in harness.private_texts(5)[-2:])
+
+    await harness.group_command(user(5), "/status")
+    assert "Needs: 2" in harness.api.texts_to(GROUP_ID)[-1]
+    assert "Open 1 · claimed 1" in harness.api.texts_to(GROUP_ID)[-1]
+
+    await harness.private(user(5), "/help")
+    assert "/mine" in harness.private_texts(5)[-1]
+    assert "For coordinators" not in harness.private_texts(5)[-1]
+    await harness.private(COORDINATOR, "/help")
+    assert "For coordinators" in harness.private_texts(COORDINATOR_ID)[-1]
+
+
+async def test_show_is_for_coordinators_in_private_only(harness):
+    await harness.post_private("needs a visit", "Grandma Wang Secretname")
+    await harness.group_command(COORDINATOR, "/show 1")
+    assert "Secretname" not in harness.api.texts_to(GROUP_ID)[-1]
+    await harness.private(user(5), "/show 1")
+    assert harness.private_texts(5)[-1] == "Only coordinators can do that."
+    await harness.private(COORDINATOR, "/show 1")
+    assert "Secretname" in harness.private_texts(COORDINATOR_ID)[-1]
+
+
+async def test_private_posting_with_two_groups_and_forged_group_choice(harness):
+    await harness.service.group_seen(-1002, "Second group")
+    await harness.post_private("Lonely elder", "-", "-", "-", "-", "-")
+    choice = harness.api.of("sendMessage")[-1]
+    assert choice.params["text"] == "Which group should see it?"
+    await harness.send(tap_update(harness.app.bot, COORDINATOR, "g:-555", chat=private_chat(1)))
+    assert harness.last_answer()["text"] == "This button is not valid."
+    await harness.send(tap_update(harness.app.bot, user(5), "g:-1002", chat=private_chat(5)))
+    assert harness.last_answer()["text"] == "This button is not valid."
+    assert (await harness.service.status(None)).total == 0
+    await harness.send(
+        tap_update(harness.app.bot, COORDINATOR, "g:-1002", chat=private_chat(COORDINATOR_ID))
+    )
+    assert int(harness.api.of("sendMessage")[-2].params["chat_id"]) == -1002
+    assert "Posted need #1 to Second group" in harness.private_texts(COORDINATOR_ID)[-1]
+
+
+async def test_private_posting_by_volunteer_is_refused(harness):
+    await harness.private(user(5), "/post")
+    assert harness.private_texts(5)[-1] == "Only coordinators can do that."
+    await harness.private(user(5), "some text")
+    assert (await harness.service.status(None)).total == 0
+
+
+async def test_private_posting_cancel(harness):
+    await harness.private(COORDINATOR, "/post")
+    await harness.private(COORDINATOR, "summary")
+    await harness.private(COORDINATOR, "/cancel")
+    assert harness.private_texts(COORDINATOR_ID)[-1].startswith("Cancelled")
+    assert (await harness.service.status(None)).total == 0
+
+
+async def test_unknown_command_and_languages(harness):
+    await harness.private(user(5), "/frobnicate")
+    assert "don't know that command" in harness.private_texts(5)[-1]
+    await harness.group_command(user(5), "/frobnicate")
+    assert "don't know that command" in harness.api.texts_to(GROUP_ID)[-1]
+    before = len(harness.api.calls)
+    await harness.send(
+        message_update(harness.app.bot, user(5), private_chat(5), "/other@some_other_bot")
+    )
+    assert len(harness.api.calls) == before
+    await harness.private(user(9, language_code="zh-hans"), "/help")
+    assert "我能做什么" in harness.private_texts(9)[-1]
+    await harness.private(user(5), "/lang zh")
+    await harness.private(user(5), "/status")
+    assert "需求共" in harness.private_texts(5)[-1]
+    await harness.private(user(5), "/lang fr")
+    assert harness.private_texts(5)[-1].startswith("用法")
+
+
+async def test_team_is_shown_on_the_card(harness):
+    card = await harness.post_card()
+    await harness.private(user(5, "Alice"), "/team Party Branch No. 3")
+    assert "Party Branch No. 3" in harness.private_texts(5)[-1]
+    await harness.tap(user(5, "Alice"), claim_button(card))
+    assert (
+        "Claimed by Alice (Party Branch No. 3)"
+        in (harness.api.of("editMessageText")[-1].params["text"])
+    )
+
+
+async def test_private_details_never_reach_group_buttons_or_logs(harness, caplog):
+    configure_logging("DEBUG", secrets=[TOKEN])
+    caplog.set_level(logging.DEBUG)
+    await harness.post_private(
+        "Household with a disabled member",
+        "Grandma Wang Secretname",
+        "7 Hidden Lane, Room 302",
+        "13800001234",
+        "diabetic, uses a wheelchair",
+        "knock twice",
+    )
+    card = harness.api.of("sendMessage")[-2]
+    harness.api.unreachable.add(6)
+    await harness.tap(user(6, "Bob"), claim_button(card))  # 403 path, logged
+    await harness.private(user(6, "Bob"), "/start d_1")
+    await harness.private(user(6, "Bob"), "/release")
+    await harness.tap(user(5, "Alice"), claim_button(card))
+    await harness.group_command(user(5), "/mine")
+    await harness.group_command(COORDINATOR, "/show 1")
+
+    for call in harness.api.calls:
+        chat_id = int(call.params.get("chat_id", 0) or 0)
+        dumped = json.dumps(call.params, ensure_ascii=False, default=str)
+        if chat_id < 0 or call.method == "answerCallbackQuery":
+            assert not any(secret in dumped for secret in SECRETS), call
+        for row in (
+            json.loads(json.dumps(call.params.get("reply_markup") or "{}")).get(
+                "inline_keyboard", []
+            )
+            if isinstance(call.params.get("reply_markup"), dict)
+            else []
+        ):
+            for button in row:
+                data = button.get("callback_data", "")
+                assert len(data.encode()) <= 64 and data.isascii()
+    assert any("Secretname" in t for t in harness.private_texts(6))  # delivered privately
+    assert caplog.records, "the flow logged something"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert not any(secret in logged for secret in SECRETS)
+    assert TOKEN not in logged
+
+
+async def test_fairness_with_concurrent_update_processing(tmp_path):
+    config = make_config(tmp_path, telegram={"concurrent_updates": 16})
+    api = FakeBotApi()
+    app = build_application(config, request=api, rate_limiter=False)
+    async with running(app, polling=False):
+        svc = app.bot_data[runtime.SERVICE]
+        await svc.group_seen(GROUP_ID, "Volunteers")
+        await app.process_update(command_in_group(app.bot, COORDINATOR, "/post rice"))
+        taps = [tap_update(app.bot, user(3000 + i), "c:1") for i in range(200)]
+        for update in taps:
+            await app.update_queue.put(update)
+        for _ in range(500):
+            if len(api.of("answerCallbackQuery")) == 200:
+                break
+            await asyncio.sleep(0.01)
+        answers = api.of("answerCallbackQuery")
+        assert len(answers) == 200, "every tapper got an answer"
+        need = await needs.get(svc.db, 1)
+        assert need.holder.user_id == 3000, "the earliest delivered tap won"
+        won = [a for a in answers if a.params["text"].startswith("It's yours")]
+        assert len(won) == 1
