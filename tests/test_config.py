@@ -1,0 +1,93 @@
+"""Config loading: the example is valid, broken files name the key and the problem."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import main
+from bot.config import ConfigError, load_config, parse_duration
+
+EXAMPLE = Path(__file__).parent.parent / "config.example.yaml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_config_is_valid_and_documents_every_key():
+    config = load_config(EXAMPLE, env={})
+    assert config.token == "123456789:replace-with-your-token"
+    assert config.coordinators == {111111111, 222222222}
+    assert config.reminders.follow_up_after == timedelta(days=3)
+    assert config.reminders.holidays[0].remind_before == [timedelta(days=7), timedelta(days=1)]
+    assert config.reminders.unclaimed_digest == time(9, 0)
+    assert config.reminders.quiet_hours == (time(22, 0), time(8, 0))
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for section, model in config:
+        assert f"{section}:" in text, section
+        if hasattr(type(model), "model_fields"):
+            for key in type(model).model_fields:
+                assert f"{key}:" in text, f"{section}.{key} is not documented"
+
+
+def test_environment_token_wins(tmp_path):
+    path = write(tmp_path, 'telegram:\n  token: "1:file"\ncoordinators: [1]\n')
+    assert load_config(path, env={"CLAIMBOT_TOKEN": "2:env"}).token == "2:env"
+    assert load_config(path, env={}).token == "1:file"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("coordinators: [abc]", "coordinators: 'abc' is not a Telegram user id"),
+        ("coordinators: 5", "coordinators: must be a list"),
+        ("timezone: Mars/Olympus", "timezone: unknown time zone"),
+        ("language: fr", "language: Input should be 'zh' or 'en'"),
+        ("reminders:\n  follow_up_after: soon", "reminders.follow_up_after: expected a duration"),
+        ("reminders:\n  quiet_hours: 25:00-08:00", "reminders.quiet_hours"),
+        ("telegram:\n  tokn: x", "telegram.tokn: unknown key"),
+        ("telegram:\n  token: not-a-token", "telegram.token: does not look like a bot token"),
+        ("telegram:\n  base_url: ftp://x", "telegram.base_url: must start with http"),
+        ("limits:\n  max_open_claims_per_volunteer: 0", "limits.max_open_claims_per_volunteer"),
+        ("- just\n- a list", "(top level): the config file must be a mapping"),
+        ("telegram: [unclosed", "not valid YAML at line"),
+    ],
+)
+def test_broken_config_names_key_and_problem(tmp_path, text, expected):
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), env={})
+    assert expected in str(caught.value)
+
+
+def test_token_is_never_echoed_in_errors(tmp_path):
+    secret = "bad token with spaces SECRET"
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, f'telegram:\n  token: "{secret}"'), env={})
+    assert "SECRET" not in str(caught.value)
+
+
+def test_durations():
+    assert parse_duration("30s") == timedelta(seconds=30)
+    assert parse_duration("10m") == timedelta(minutes=10)
+    assert parse_duration("2h") == timedelta(hours=2)
+    with pytest.raises(ValueError):
+        parse_duration("3 weeks")
+
+
+def test_run_refuses_missing_token_and_coordinators(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("CLAIMBOT_TOKEN", raising=False)
+    path = write(tmp_path, "language: en\n")
+    assert main(["run", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "telegram.token: missing" in err
+    assert "coordinators: no user ids" in err
+
+
+def test_run_refuses_missing_file(tmp_path, capsys):
+    assert main(["run", "--config", str(tmp_path / "nope.yaml")]) == 2
+    assert "no such config file" in capsys.readouterr().err
