@@ -17,6 +17,7 @@ from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
+from bot.domain import Need
 from bot.render import card_markup, card_text
 from bot.service import PairingService
 
@@ -85,6 +86,8 @@ class CardKeeper:
 
     Edits are coalesced per need: one worker per card re-reads the database before each edit,
     so a burst of changes costs at most one edit in flight and one after it, never a stale one.
+    The keeper remembers what each card last showed, so asking for a refresh of a card that is
+    already current costs no API call (the first after a restart may cost one).
     """
 
     def __init__(self, bot: Bot, service: PairingService) -> None:
@@ -93,6 +96,7 @@ class CardKeeper:
         self.language = service.config.language
         self._dirty: set[int] = set()
         self._workers: dict[int, asyncio.Task[None]] = {}
+        self._shown: dict[int, int] = {}  # need id -> hash of the card as last sent
 
     async def post(self, need_id: int) -> Message:
         """Send a need's card to its group and remember it; raises what Telegram raised."""
@@ -109,7 +113,12 @@ class CardKeeper:
             "need card",
         )
         await self.service.card_posted(need.id, message.message_id)
+        self._shown[need.id] = self._fingerprint(need)
         return message
+
+    def _fingerprint(self, need: Need) -> int:
+        markup = card_markup(need, self.language)
+        return hash((card_text(need, self.language), markup.to_json() if markup else None))
 
     def refresh(self, need_id: int) -> None:
         """Bring a need's card up to date soon; returns at once."""
@@ -131,6 +140,9 @@ class CardKeeper:
         if need is None or need.card_message_id is None:
             return
         message_id = need.card_message_id
+        fingerprint = self._fingerprint(need)
+        if self._shown.get(need_id) == fingerprint:
+            return
         try:
             await with_retries(
                 lambda: self.bot.edit_message_text(
@@ -142,8 +154,11 @@ class CardKeeper:
                 ),
                 "card edit",
             )
+            self._shown[need_id] = fingerprint
         except BadRequest as exc:
-            if not is_not_modified(exc):
+            if is_not_modified(exc):
+                self._shown[need_id] = fingerprint
+            else:
                 log.warning("card of need %d not updated: %s", need_id, exc.message)
         except Forbidden:
             log.warning("card of need %d not updated: the bot left its group", need_id)

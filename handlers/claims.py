@@ -72,6 +72,9 @@ async def claim_tapped(update: Update, context: Context) -> None:
         assert need is not None and need.holder is not None
         # The toast is plain text: no HTML escaping, Telegram shows it verbatim.
         await answer(query, t(lang, "answer_taken", name=need.holder.display_name))
+        # The tapper saw a Claim button: if the card is stale (say the bot stopped before
+        # editing it), bring it up to date. Costs no API call when it is current.
+        cards(context).refresh(need.id)
     elif result.outcome is ClaimOutcome.LIMIT_REACHED:
         await answer(query, t(lang, "answer_limit", count=result.open_claims))
     else:

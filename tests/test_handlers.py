@@ -21,6 +21,7 @@ from storage import needs
 from tests.factories import (
     COORDINATOR_ID,
     GROUP_ID,
+    actor,
     command_in_group,
     make_config,
     message_update,
@@ -412,3 +413,15 @@ async def test_fairness_with_concurrent_update_processing(tmp_path):
         assert need.holder.user_id == 3000, "the earliest delivered tap won"
         won = [a for a in answers if a.params["text"].startswith("It's yours")]
         assert len(won) == 1
+
+
+async def test_stale_card_is_corrected_by_the_next_tap(harness):
+    card = await harness.post_card()
+    # A claim recorded while its card edit never happened (the bot stopped in between).
+    await harness.service.claim(1, actor(5, "Alice"))
+    assert harness.api.of("editMessageText") == []
+    await harness.tap(user(6, "Bob"), claim_button(card))
+    assert harness.last_answer()["text"] == "Already claimed by Alice."
+    assert "Claimed by Alice" in harness.api.of("editMessageText")[-1].params["text"]
+    await harness.tap(user(7, "Carol"), claim_button(card))
+    assert len(harness.api.of("editMessageText")) == 1, "a current card costs no edit"
