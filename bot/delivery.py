@@ -11,6 +11,7 @@ import asyncio
 import enum
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, Message
@@ -40,6 +41,13 @@ def is_not_modified(error: BadRequest) -> bool:
     return "not modified" in error.message.lower()
 
 
+def retry_seconds(error: RetryAfter) -> float:
+    """How long Telegram asked us to wait. Reads the timedelta PTB keeps, as its own rate
+    limiter does: the public ``retry_after`` warns of its coming change of type."""
+    wait = getattr(error, "_retry_after", None)
+    return wait.total_seconds() if isinstance(wait, timedelta) else 1.0
+
+
 async def with_retries(call: Callable[[], Awaitable[T]], what: str) -> T:
     """Run a Bot API call, retrying network faults and 5xx with backoff; other errors raise."""
     delay = 0.5
@@ -50,7 +58,7 @@ async def with_retries(call: Callable[[], Awaitable[T]], what: str) -> T:
             # The rate limiter already retried; wait once more rather than drop the message.
             if attempt == NETWORK_ATTEMPTS:
                 raise
-            await asyncio.sleep(exc.retry_after if isinstance(exc.retry_after, int) else 1)
+            await asyncio.sleep(retry_seconds(exc))
         except (Forbidden, BadRequest):
             raise
         except NetworkError as exc:

@@ -425,3 +425,33 @@ async def test_stale_card_is_corrected_by_the_next_tap(harness):
     assert "Claimed by Alice" in harness.api.of("editMessageText")[-1].params["text"]
     await harness.tap(user(7, "Carol"), claim_button(card))
     assert len(harness.api.of("editMessageText")) == 1, "a current card costs no edit"
+
+
+async def test_delivery_waits_out_429_and_retries_network_faults(monkeypatch):
+    from datetime import timedelta
+
+    from telegram.error import NetworkError, RetryAfter
+
+    from bot import delivery
+
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    monkeypatch.setattr(delivery.asyncio, "sleep", fake_sleep)
+    failures = [RetryAfter(timedelta(seconds=3)), NetworkError("connection reset")]
+
+    async def flaky() -> str:
+        if failures:
+            raise failures.pop(0)
+        return "sent"
+
+    assert await delivery.with_retries(flaky, "test") == "sent"
+    assert sleeps == [3.0, 0.5]
+
+    async def always_down() -> str:
+        raise NetworkError("down")
+
+    with pytest.raises(NetworkError):
+        await delivery.with_retries(always_down, "test")
