@@ -42,10 +42,9 @@ def is_not_modified(error: BadRequest) -> bool:
 
 
 def retry_seconds(error: RetryAfter) -> float:
-    """How long Telegram asked us to wait. Reads the timedelta PTB keeps, as its own rate
-    limiter does: the public ``retry_after`` warns of its coming change of type."""
-    wait = getattr(error, "_retry_after", None)
-    return wait.total_seconds() if isinstance(wait, timedelta) else 1.0
+    """How long Telegram asked us to wait (a timedelta: see PTB_TIMEDELTA in bot/__init__)."""
+    wait = error.retry_after
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
 
 
 async def with_retries(call: Callable[[], Awaitable[T]], what: str) -> T:
