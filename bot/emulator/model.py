@@ -1,0 +1,324 @@
+"""What the emulator keeps: people, chats, messages, callback queries, the call log."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.emulator.server import BotApiEmulator
+
+JSON = dict[str, Any]
+
+# A deep-link payload: https://core.telegram.org/bots/features#deep-linking
+PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class ApiError(Exception):
+    """An error answer of the Bot API: HTTP status, description, optional parameters."""
+
+    def __init__(self, code: int, description: str, parameters: JSON | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.parameters = parameters
+
+    def to_json(self) -> JSON:
+        """The body Telegram sends with this error."""
+        body: JSON = {"ok": False, "error_code": self.code, "description": self.description}
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return body
+
+
+def bad_request(description: str) -> ApiError:
+    """A 400 answer with Telegram's "Bad Request: " prefix."""
+    return ApiError(400, f"Bad Request: {description}")
+
+
+@dataclass(slots=True)
+class UploadedFile:
+    """A file part of a multipart request."""
+
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+@dataclass(slots=True)
+class SimDocument:
+    """A document the bot sent, with its bytes when it was uploaded."""
+
+    file_id: str
+    file_unique_id: str
+    file_name: str | None
+    mime_type: str | None
+    data: bytes | None
+    url: str | None = None
+
+    def to_dict(self) -> JSON:
+        """The Telegram Document object."""
+        document: JSON = {"file_id": self.file_id, "file_unique_id": self.file_unique_id}
+        if self.file_name:
+            document["file_name"] = self.file_name
+        if self.mime_type:
+            document["mime_type"] = self.mime_type
+        if self.data is not None:
+            document["file_size"] = len(self.data)
+        return document
+
+
+@dataclass(slots=True, frozen=True)
+class Revision:
+    """One version of a message's content: the original or an edit."""
+
+    text: str | None
+    entities: tuple[JSON, ...]
+    reply_markup: JSON | None
+    date: int
+
+
+@dataclass(slots=True, eq=False)
+class SimChat:
+    """A chat: a supergroup the bot is in, or a person's private chat with the bot."""
+
+    emulator: BotApiEmulator = field(repr=False)
+    chat_id: int
+    type: str
+    title: str | None = None
+    username: str | None = None
+    user: SimUser | None = field(default=None, repr=False)  # the person, for a private chat
+    bot_status: str = "member"  # member, administrator, left, kicked
+    owner_id: int | None = None
+    admin_ids: set[int] = field(default_factory=set)
+    member_ids: set[int] = field(default_factory=set)
+    next_message_id: int = 1
+    by_id: dict[int, SimMessage] = field(default_factory=dict, repr=False)
+    bot_message_ids: list[int] = field(default_factory=list, repr=False)
+    pinned_ids: list[int] = field(default_factory=list, repr=False)
+    _json: JSON | None = field(default=None, repr=False)
+
+    @property
+    def id(self) -> int:
+        """The chat id, as in Telegram objects."""
+        return self.chat_id
+
+    @property
+    def is_group(self) -> bool:
+        """Whether this is a group rather than a private chat."""
+        return self.type != "private"
+
+    def to_dict(self) -> JSON:
+        """The Telegram Chat object (shared; do not modify)."""
+        if self._json is None:
+            chat: JSON = {"id": self.chat_id, "type": self.type}
+            if self.user is not None:
+                chat.update(
+                    (key, value)
+                    for key, value in self.user.to_dict().items()
+                    if key in ("first_name", "last_name", "username")
+                )
+            else:
+                chat["title"] = self.title or str(self.chat_id)
+                if self.username:
+                    chat["username"] = self.username
+            self._json = chat
+        return self._json
+
+    def messages(self, include_deleted: bool = False) -> list[SimMessage]:
+        """The bot's messages in this chat, oldest first."""
+        return self.emulator.messages(self.chat_id, include_deleted=include_deleted)
+
+    def last_message(self) -> SimMessage | None:
+        """The bot's newest message here that is not deleted."""
+        return self.emulator.last_message(self.chat_id)
+
+    def add_member(self, user: SimUser) -> None:
+        """Make a person a member of this group (no update: joins are not simulated)."""
+        self.member_ids.add(user.user_id)
+
+    def make_admin(self, user: SimUser) -> None:
+        """Make a person an administrator of this group."""
+        self.member_ids.add(user.user_id)
+        self.admin_ids.add(user.user_id)
+
+
+@dataclass(slots=True, eq=False)
+class SimUser:
+    """A simulated person who talks to the bot and taps its buttons."""
+
+    emulator: BotApiEmulator = field(repr=False)
+    user_id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+    started: bool = False
+    blocked: bool = False
+    chat: SimChat = field(init=False, repr=False)
+    _json: JSON | None = field(default=None, repr=False)
+
+    @property
+    def id(self) -> int:
+        """The user id, as in Telegram objects."""
+        return self.user_id
+
+    def to_dict(self) -> JSON:
+        """The Telegram User object (shared; do not modify)."""
+        if self._json is None:
+            user: JSON = {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
+            if self.last_name:
+                user["last_name"] = self.last_name
+            if self.username:
+                user["username"] = self.username
+            if self.language_code:
+                user["language_code"] = self.language_code
+            self._json = user
+        return self._json
+
+    async def start_bot(self, payload: str | None = None) -> JSON:
+        """Press Start in the private chat: "/start" or "/start <payload>"."""
+        return self.emulator.start_bot(self, payload)
+
+    async def open_link(self, url: str) -> JSON:
+        """Follow a t.me/<bot>?start=<payload> link: like start_bot(payload)."""
+        return self.emulator.open_link(self, url)
+
+    async def send(
+        self, chat: SimChat | int, text: str, *, reply_to: SimMessage | JSON | int | None = None
+    ) -> JSON:
+        """Send a text message to a chat; queues a message update and returns the message."""
+        return self.emulator.user_message(self, chat, text, reply_to=reply_to)
+
+    async def send_private(
+        self, text: str, *, reply_to: SimMessage | JSON | int | None = None
+    ) -> JSON:
+        """Send a text message in the private chat with the bot."""
+        return self.emulator.user_message(self, self.chat, text, reply_to=reply_to)
+
+    async def tap(self, message: SimMessage | Mapping[str, Any], data: str) -> str:
+        """Tap a button with this callback data (clients can forge any); returns the query id."""
+        return self.emulator.tap(self, message, data)
+
+    async def tap_button(self, message: SimMessage | Mapping[str, Any], text: str) -> str:
+        """Tap the callback button labelled ``text``; returns the callback query id."""
+        found = self.emulator.find_message(message)
+        button = found.button(text)
+        data = button.get("callback_data")
+        if not isinstance(data, str):
+            raise ValueError(f"button {text!r} carries no callback data: {button}")
+        return self.emulator.tap(self, found, data)
+
+    def block_bot(self) -> None:
+        """Block the bot: sends to this person fail with 403 from now on."""
+        self.emulator.set_blocked(self, True)
+
+    def unblock_bot(self) -> None:
+        """Unblock the bot (a my_chat_member update, as Telegram sends)."""
+        self.emulator.set_blocked(self, False)
+
+    def private_messages(self, include_deleted: bool = False) -> list[SimMessage]:
+        """The bot's messages in this person's private chat, oldest first."""
+        return self.emulator.messages(self.user_id, include_deleted=include_deleted)
+
+
+@dataclass(slots=True, eq=False)
+class SimMessage:
+    """A message in a chat: the bot's (with edit history) or a simulated person's."""
+
+    chat: SimChat = field(repr=False)
+    message_id: int
+    sender: JSON = field(repr=False)
+    from_bot: bool
+    sent_at: float  # the emulator clock when it was sent
+    text: str | None = None  # plain text, after parse_mode
+    entities: tuple[JSON, ...] = ()
+    source_text: str | None = None  # as the bot sent it, markup included
+    parse_mode: str | None = None
+    caption: str | None = None
+    reply_markup: JSON | None = None
+    document: SimDocument | None = None
+    reply_to: SimMessage | None = field(default=None, repr=False)
+    pinned: bool = False
+    deleted: bool = False
+    edit_date: int | None = None
+    history: list[Revision] = field(default_factory=list, repr=False)
+
+    @property
+    def chat_id(self) -> int:
+        """The id of the chat the message is in."""
+        return self.chat.chat_id
+
+    @property
+    def date(self) -> int:
+        """Unix time it was sent, as in Telegram objects."""
+        return int(self.sent_at)
+
+    @property
+    def edit_count(self) -> int:
+        """How many times the bot edited it."""
+        return max(0, len(self.history) - 1)
+
+    @property
+    def buttons(self) -> list[list[JSON]]:
+        """The inline keyboard rows (empty without one)."""
+        if not self.reply_markup:
+            return []
+        rows: list[list[JSON]] = self.reply_markup.get("inline_keyboard", [])
+        return rows
+
+    def iter_buttons(self) -> Iterator[JSON]:
+        """Every inline button, row by row."""
+        for row in self.buttons:
+            yield from row
+
+    @property
+    def callback_data(self) -> list[str]:
+        """The callback data of every inline button."""
+        return [b["callback_data"] for b in self.iter_buttons() if "callback_data" in b]
+
+    def button(self, text: str) -> JSON:
+        """The inline button with this label (exact match, else the only one containing it)."""
+        buttons = list(self.iter_buttons())
+        for candidate in buttons:
+            if candidate.get("text") == text:
+                return candidate
+        partial = [b for b in buttons if text in str(b.get("text", ""))]
+        if len(partial) == 1:
+            return partial[0]
+        labels = [b.get("text") for b in buttons]
+        raise LookupError(f"no single button {text!r} on message {self.message_id}: {labels}")
+
+    def to_dict(self) -> JSON:
+        """The Telegram Message object as the Bot API returns it."""
+        message: JSON = {
+            "message_id": self.message_id,
+            "from": self.sender,
+            "chat": self.chat.to_dict(),
+            "date": int(self.sent_at),
+        }
+        if self.reply_to is not None:
+            message["reply_to_message"] = self.reply_to.to_dict_shallow()
+        if self.edit_date is not None:
+            message["edit_date"] = self.edit_date
+        if self.document is not None:
+            message["document"] = self.document.to_dict()
+            if self.caption:
+                message["caption"] = self.caption
+                if self.entities:
+                    message["caption_entities"] = list(self.entities)
+        elif self.text is not None:
+            message["text"] = self.text
+            if self.entities:
+                message["entities"] = list(self.entities)
+        if self.reply_markup is not None and "inline_keyboard" in self.reply_markup:
+            message["reply_markup"] = self.reply_markup
+        return message
+
+    def to_dict_shallow(self) -> JSON:
+        """The message without its own reply_to_message, as Telegram nests replies."""
+        message = self.to_dict()
+        message.pop("reply_to_message", None)
+        return message
