@@ -22,7 +22,6 @@ INTEGER_FIELDS = frozenset(
         "user_id",
         "offset",
         "limit",
-        "timeout",
         "cache_time",
         "max_connections",
         "until_date",
@@ -61,11 +60,19 @@ JSON_FIELDS = frozenset(
 
 def _decode(name: str, value: Any) -> Any:
     """Turn a parameter into the type the Bot API documents for it."""
+    if name == "timeout":
+        # Whole seconds in Telegram; fractions are accepted so tests can poll briefly.
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise bad_request("invalid timeout specified") from None
     if name in INTEGER_FIELDS:
         if isinstance(value, bool):
             raise bad_request(f"invalid {name} specified")
         if isinstance(value, int):
             return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
         if isinstance(value, str):
             text = value.strip()
             if name == "chat_id" and text.startswith("@"):

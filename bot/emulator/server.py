@@ -1463,6 +1463,7 @@ class BotApiEmulator:
                 "limited_gifts": False,
                 "unique_gifts": False,
                 "premium_subscription": False,
+                "gifts_from_channels": False,
             },
         }
 
