@@ -746,13 +746,17 @@ class BotApiEmulator:
         else:
             accepts = match
 
+        target = self.chat(chat)
+
         def newest() -> SimMessage | None:
-            for message in reversed(self.messages(chat)):
-                if accepts(message):
+            for message_id in reversed(target.bot_message_ids):
+                message = target.by_id[message_id]
+                if not message.deleted and accepts(message):
                     return message
             return None
 
-        return await self.wait_for(newest, timeout, what=f"a bot message in {chat} ~ {match!r}")
+        what = f"a bot message in chat {target.chat_id} matching {match!r}"
+        return await self.wait_for(newest, timeout, what=what)
 
     async def wait_callback_answer(
         self,

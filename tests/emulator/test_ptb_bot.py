@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from telegram import (
     Bot,
@@ -20,9 +18,9 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest
 
-from bot.emulator import BotApiEmulator, Clock, Limits
+from bot.emulator import BotApiEmulator
 
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("I'll do it", callback_data="c:12")]])
 
@@ -146,58 +144,3 @@ async def test_send_document_multipart(bot: Bot, emu: BotApiEmulator) -> None:
     async with Bot(emu.token, base_url=emu.base_url, base_file_url=emu.base_file_url) as other:
         file = await other.get_file(sent.document.file_id)
         assert bytes(await file.download_as_bytearray()) == data
-
-
-@pytest.fixture
-def limits() -> Limits:
-    return Limits(overall_per_second=30, group_per_minute=3, private_per_second=1)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock.frozen()
-
-
-async def test_flood_limit_raises_retry_after(bot: Bot, emu: BotApiEmulator) -> None:
-    group = emu.group(-1001234, "Volunteers")
-    for number in range(3):
-        await bot.send_message(group.chat_id, f"card {number}")
-    emu.clock.advance(10)
-    with pytest.raises(RetryAfter) as raised:
-        await bot.send_message(group.chat_id, "one too many")
-    # The oldest of the three leaves the minute window 50 s from now.
-    assert raised.value.retry_after == dt.timedelta(seconds=50)
-    assert emu.flood_rejections == 1 and emu.count("sendMessage", 429) == 1
-    emu.clock.advance(50)
-    await bot.send_message(group.chat_id, "fits again")
-
-
-async def test_private_chat_needs_start_then_deep_link_opens_it(
-    bot: Bot, emu: BotApiEmulator
-) -> None:
-    alice = emu.user(1001, "Alice")
-    with pytest.raises(Forbidden, match=r"(?i)bot can.t initiate conversation with a user"):
-        await bot.send_message(alice.user_id, "details")
-    await alice.open_link("https://t.me/claimbot_demo_bot?start=d-12_ab")
-    updates = await bot.get_updates()
-    assert updates[-1].message is not None and updates[-1].message.text == "/start d-12_ab"
-    assert (await bot.send_message(alice.user_id, "details")).text == "details"
-
-    alice.block_bot()
-    with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
-        emu.clock.advance(2)
-        await bot.send_message(alice.user_id, "again")
-    updates = await bot.get_updates(offset=updates[-1].update_id + 1)
-    change = updates[-1].my_chat_member
-    assert change is not None and change.new_chat_member.status == "kicked"
-
-
-async def test_removed_from_group(bot: Bot, emu: BotApiEmulator) -> None:
-    group = emu.group(-1001234, "Volunteers")
-    emu.remove_bot(group)
-    with pytest.raises(Forbidden, match=r"(?i)bot was kicked from the supergroup chat"):
-        await bot.send_message(group.chat_id, "card")
-    change = (await bot.get_updates())[-1].my_chat_member
-    assert change is not None and change.new_chat_member.status == "kicked"
-    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
-        await bot.send_message(-100999, "nobody here")
