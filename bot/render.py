@@ -57,7 +57,7 @@ def details_lines(details: PrivateDetails, lang: str) -> list[str]:
     for field, label in _DETAIL_LABELS:
         value = getattr(details, field)
         if value:
-            lines.append(f"{t(lang, label)}: {html.escape(value)}")
+            lines.append(t(lang, label) + html.escape(value))
     return lines or [t(lang, "details_none")]
 
 
