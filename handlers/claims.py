@@ -7,11 +7,12 @@ import html
 import logging
 
 from telegram import CallbackQuery, Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
-from bot.delivery import Delivery, send_private
+from bot.delivery import Delivery, send_private, with_retries
 from bot.domain import ClaimOutcome, Holder, Need, ReleaseOutcome, ReleaseResult
 from bot.i18n import t
 from bot.render import details_message, holder_name, release_markup
@@ -23,9 +24,9 @@ log = logging.getLogger(__name__)
 
 
 async def answer(query: CallbackQuery, text: str | None = None, url: str | None = None) -> None:
-    """Answer a tap; a query too old to answer is logged, not raised."""
+    """Answer a tap (network faults retried); a query too old to answer is logged, not raised."""
     try:
-        await query.answer(text, url=url)
+        await with_retries(lambda: query.answer(text, url=url), "tap answer")
     except TelegramError as exc:
         log.info("tap not answered: %s", exc.__class__.__name__)
 
@@ -107,9 +108,13 @@ async def release_tapped(update: Update, context: Context) -> None:
     if result.outcome is ReleaseOutcome.RELEASED:
         cards(context).refresh(need_id)
         await after_release(context, result, user.id)
-    # The message may already be without a button, or too old to edit: both are fine.
-    with contextlib.suppress(TelegramError):
-        await query.edit_message_reply_markup(None)
+    # The Release button lives in the claimer's private chat; a forged r: tap on a group card
+    # must not strip that card's Claim button.
+    message = query.message
+    if message is not None and message.chat.type == ChatType.PRIVATE:
+        # Already without a button, or too old to edit: both are fine.
+        with contextlib.suppress(TelegramError):
+            await query.edit_message_reply_markup(None)
 
 
 def release_text(result: ReleaseResult, need_id: int, lang: str) -> str:

@@ -33,7 +33,10 @@ async def upsert_in(
         " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name,"
         " username = excluded.username, language_code = excluded.language_code,"
-        " started_bot = MAX(started_bot, excluded.started_bot), updated_at = excluded.updated_at",
+        " started_bot = MAX(started_bot, excluded.started_bot), updated_at = excluded.updated_at"
+        # Unchanged facts write nothing, so a losing tap's transaction commits without an fsync.
+        " WHERE display_name IS NOT excluded.display_name OR username IS NOT excluded.username"
+        " OR language_code IS NOT excluded.language_code OR started_bot < excluded.started_bot",
         (
             actor.user_id,
             actor.display_name,
