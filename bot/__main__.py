@@ -50,6 +50,8 @@ def load_run_config(path: Path | None) -> Config:
 
 def run(path: Path | None) -> int:
     """Run the bot with long polling until interrupted."""
+    from telegram.error import InvalidToken
+
     from bot.app import ALLOWED_UPDATES, build_application
 
     try:
@@ -59,12 +61,23 @@ def run(path: Path | None) -> int:
         return 2
     configure_logging(config.logging.level, secrets=[config.token or ""])
     app = build_application(config)
-    log.info("starting; database %s", config.database.path)
-    app.run_polling(
-        allowed_updates=ALLOWED_UPDATES,
-        timeout=config.telegram.poll_timeout,
-        drop_pending_updates=False,
-    )
+    server = config.telegram.base_url or "Telegram"
+    log.info("starting; database %s; connecting to %s", config.database.path, server)
+    try:
+        app.run_polling(
+            allowed_updates=ALLOWED_UPDATES,
+            timeout=config.telegram.poll_timeout,
+            drop_pending_updates=False,
+            # An unreachable server at start is waited out, as any network fault is.
+            bootstrap_retries=-1,
+        )
+    except InvalidToken:
+        print(
+            "claimbot: telegram.token: the Bot API refused the token (wrong or revoked);"
+            " check it with @BotFather",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

@@ -85,6 +85,7 @@ def build_application(
         keeper = CardKeeper(app.bot, service)
         app.bot_data[runtime.SERVICE] = service
         app.bot_data[runtime.CARDS] = keeper
+        log.info("started as @%s", app.bot.username)
         await set_commands(app)
         await repost_unposted(keeper, service)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 
 import pytest
 
 from bot.emulator import BotApiEmulator, Faults, SimUser
-from tests.e2e.conftest import TOKEN, USERNAME, cards, post
+from tests.e2e.conftest import ROOT, TOKEN, USERNAME, cards, post
 
 SECRETS = ("Wang Secretname", "7 Hidden Lane", "13800005678", "insulin")
 
@@ -151,3 +153,29 @@ async def test_restart_after_a_crash_keeps_every_answered_claim(
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
     assert not any(secret in log for secret in SECRETS), "private details reached the log"
     assert carol is not None
+
+
+async def test_run_with_a_refused_token_exits_with_a_clear_message(emu, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"telegram:\n  base_url: {emu.base_url}\ncoordinators: [1]\n"
+        f"database:\n  path: {tmp_path / 'x.db'}\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "CLAIMBOT_TOKEN": "999:wrong-token", "PYTHONPATH": str(ROOT)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--config",
+        str(config),
+        cwd=ROOT,
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert "telegram.token: the Bot API refused the token" in err.decode()
+    assert "wrong-token" not in err.decode()
