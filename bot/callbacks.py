@@ -9,11 +9,14 @@ from __future__ import annotations
 import re
 from typing import Final
 
-CLAIM: Final = re.compile(r"^c:([1-9]\d{0,11})$")
-RELEASE: Final = re.compile(r"^r:([1-9]\d{0,11})$")
-PICK_GROUP: Final = re.compile(r"^g:(-?[1-9]\d{0,19})$")
+# \Z, not $: "$" would also accept a trailing newline.
+CLAIM: Final = re.compile(r"^c:([1-9]\d{0,11})\Z")
+# A Release button names the claim (the pairing), so a button left from an ended pairing
+# can never end a later one.
+RELEASE: Final = re.compile(r"^r:([1-9]\d{0,11})\Z")
+PICK_GROUP: Final = re.compile(r"^g:(-?[1-9]\d{0,19})\Z")
 # A deep link opened by a claimer who had not started the bot when they won.
-DETAILS_LINK: Final = re.compile(r"^d_([1-9]\d{0,11})$")
+DETAILS_LINK: Final = re.compile(r"^d_([1-9]\d{0,11})\Z")
 
 
 def claim_data(need_id: int) -> str:
@@ -21,9 +24,9 @@ def claim_data(need_id: int) -> str:
     return f"c:{need_id}"
 
 
-def release_data(need_id: int) -> str:
+def release_data(claim_id: int) -> str:
     """Callback data of the Release button in a claimer's private message."""
-    return f"r:{need_id}"
+    return f"r:{claim_id}"
 
 
 def pick_group_data(chat_id: int) -> str:

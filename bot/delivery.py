@@ -14,9 +14,10 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
+import httpx
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.domain import Need
 from bot.render import card_markup, card_text
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 NETWORK_ATTEMPTS = 4
+DRAIN_SECONDS = 10.0
 
 
 class Delivery(enum.Enum):
@@ -47,8 +49,27 @@ def retry_seconds(error: RetryAfter) -> float:
     return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
 
 
-async def with_retries(call: Callable[[], Awaitable[T]], what: str) -> T:
-    """Run a Bot API call, retrying network faults and 5xx with backoff; other errors raise."""
+def surely_not_sent(error: NetworkError) -> bool:
+    """Whether Telegram surely did not act on the failed request.
+
+    True when the connection was never made, or when Telegram answered with an error status
+    (5xx: it did not act). False when the request may have arrived and the answer was lost
+    (read timeout, dropped connection): repeating a send then could post it twice.
+    """
+    cause = error.__cause__
+    if cause is None:
+        return True
+    return isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+async def with_retries(
+    call: Callable[[], Awaitable[T]], what: str, *, idempotent: bool = True
+) -> T:
+    """Run a Bot API call, retrying network faults with backoff; other errors raise.
+
+    Edits and tap answers are idempotent and always retried. A send is retried only when it
+    surely did not arrive; an ambiguous failure is raised for the caller to handle.
+    """
     delay = 0.5
     for attempt in range(1, NETWORK_ATTEMPTS + 1):
         try:
@@ -61,7 +82,7 @@ async def with_retries(call: Callable[[], Awaitable[T]], what: str) -> T:
         except (Forbidden, BadRequest):
             raise
         except NetworkError as exc:
-            if attempt == NETWORK_ATTEMPTS:
+            if attempt == NETWORK_ATTEMPTS or not (idempotent or surely_not_sent(exc)):
                 raise
             log.warning("%s: %s, retrying (%d)", what, exc.__class__.__name__, attempt)
             await asyncio.sleep(delay)
@@ -82,7 +103,7 @@ async def send_private(
         )
     except Forbidden:
         return Delivery.UNREACHABLE
-    except (BadRequest, NetworkError) as exc:
+    except TelegramError as exc:
         log.warning("private message to a user failed: %s", exc.__class__.__name__)
         return Delivery.FAILED
     return Delivery.DELIVERED
@@ -118,6 +139,7 @@ class CardKeeper:
                 reply_markup=card_markup(need, self.language),
             ),
             "need card",
+            idempotent=False,
         )
         await self.service.card_posted(need.id, message.message_id)
         self._shown[need.id] = self._fingerprint(need)
@@ -170,10 +192,24 @@ class CardKeeper:
         except Forbidden:
             log.warning("card of need %d not updated: the bot left its group", need_id)
             await self.service.group_gone(need.chat_id)
-        except NetworkError as exc:
+        except TelegramError as exc:
+            # Network faults past the retries, a group migrated to a supergroup, ...: the
+            # card stays as it was; the next change or tap on it tries again.
             log.warning("card of need %d not updated: %s", need_id, exc.__class__.__name__)
 
-    async def drain(self) -> None:
-        """Wait for the card edits under way (at shutdown)."""
-        while self._workers:
+    async def drain(self, timeout: float = DRAIN_SECONDS) -> None:  # noqa: ASYNC109
+        """Wait for the card edits under way (at shutdown), for at most ``timeout`` seconds.
+
+        Edits queue at the group's rate limit; a card left stale is corrected by the next
+        change or tap, so shutdown need not wait minutes for them.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._workers and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(list(self._workers.values()), timeout=left)
+        for task in list(self._workers.values()):
+            task.cancel()
+        if self._workers:
+            left = len(self._workers)
+            log.info("shutdown: %d cards left as they were, for a later tap to correct", left)
             await asyncio.gather(*self._workers.values(), return_exceptions=True)

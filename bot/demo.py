@@ -183,6 +183,20 @@ async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) ->
                 story.say(story.words("private", "私聊"), coordinator.first_name, text)
                 reply = emu.private_messages(COORDINATOR_ID)[-1]
                 story.say(story.words("private", "私聊"), "bot", reply.text)
+        # The preview shows what the group will see; tapping the group posts it.
+        preview = emu.private_messages(COORDINATOR_ID)[-1]
+        label = t(lang, "button_post_to", group=group.title)
+        if index == 0:
+            story.say(story.words("private", "私聊"), coordinator.first_name, f"[{label}]")
+        await coordinator.tap_button(preview, label)
+        done = before + len(steps) + 1  # then "Posted need #n to ..."
+        await emu.wait_for(
+            lambda n=done: len(emu.private_messages(COORDINATOR_ID)) >= n,  # type: ignore[misc]
+            timeout=15,
+        )
+        if index == 0:
+            posted = emu.private_messages(COORDINATOR_ID)[-1]
+            story.say(story.words("private", "私聊"), "bot", posted.text)
     await emu.wait_for(lambda: len(cards(emu)) >= len(rows), timeout=30)
     first = cards(emu)[0]
     story.say(story.words("group", "群"), "bot", first.text + "   [" + button_text(first) + "]")

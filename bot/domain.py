@@ -135,6 +135,15 @@ class ClaimOutcome(enum.StrEnum):
     LIMIT_REACHED = "limit_reached"
     NOT_FOUND = "not_found"
     CLOSED = "closed"
+    WRONG_CARD = "wrong_card"  # the tapped message is not this need's card (forged data)
+
+
+@dataclass(frozen=True, slots=True)
+class CardRef:
+    """Where a tap came from: the chat and message that carried the button."""
+
+    chat_id: int
+    message_id: int
 
 
 @dataclass(frozen=True, slots=True)

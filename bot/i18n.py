@@ -51,6 +51,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "/post in private chat: post a need with private details, step by step\n"
             "/show &lt;number&gt;: a need's private details and history (private chat)\n"
             "/free &lt;number&gt;: end a claim; the need is open again\n"
+            "/repost &lt;number&gt;: post a need's card again (if it went missing)\n"
             "/reassign &lt;number&gt; &lt;user id or @username&gt;: give a need to someone"
         ),
         "zh": (
@@ -59,6 +60,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "私聊发 /post：逐步发布含隐私信息的需求\n"
             "/show &lt;编号&gt;：查看需求的隐私信息和记录（私聊）\n"
             "/free &lt;编号&gt;：解除认领，需求重新开放\n"
+            "/repost &lt;编号&gt;：重新发布需求卡片（卡片丢失时）\n"
             "/reassign &lt;编号&gt; &lt;用户ID或@用户名&gt;：把需求交给某人"
         ),
     },
@@ -131,6 +133,17 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Private: other notes for the claimer. Send - to skip.",
         "zh": "隐私信息：给认领人的其他备注。发送 - 跳过。",
     },
+    "post_preview": {
+        "en": (
+            "The group will see only this:\n\n{summary}\n\n"
+            "Tap the group to post it to, or /cancel."
+        ),
+        "zh": "群里只会看到以下内容：\n\n{summary}\n\n点选要发布到的群，或发送 /cancel 取消。",
+    },
+    "button_post_to": {
+        "en": "Post to {group}",
+        "zh": "发布到 {group}",
+    },
     "post_ask_group": {
         "en": "Which group should see it?",
         "zh": "发布到哪个群？",
@@ -150,8 +163,22 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "zh": "已将需求 #{id} 发布到 {group}。",
     },
     "post_card_failed": {
-        "en": "Need #{id} is saved, but its card could not be sent to the group yet: {reason}",
-        "zh": "需求 #{id} 已保存，但卡片暂时未能发到群里：{reason}",
+        "en": (
+            "Need #{id} is saved, but its card could not be confirmed in the group ({reason})."
+            " Check the group; /repost {id} posts it again."
+        ),
+        "zh": (
+            "需求 #{id} 已保存，但无法确认卡片已发到群里（{reason}）。"
+            "请查看群；/repost {id} 可重新发布。"
+        ),
+    },
+    "repost_usage": {
+        "en": "Usage: /repost &lt;number of an open or claimed need&gt;",
+        "zh": "用法：/repost &lt;未关闭的需求编号&gt;",
+    },
+    "repost_done": {
+        "en": "Posted a new card for need #{id}.",
+        "zh": "已为需求 #{id} 重新发布卡片。",
     },
     "post_cancelled": {
         "en": "Cancelled; nothing was posted.",
@@ -249,6 +276,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "release_not_claimed": {
         "en": "Need #{id} is not claimed.",
         "zh": "需求 #{id} 尚未被认领。",
+    },
+    "release_stale": {
+        "en": "This pairing has already ended.",
+        "zh": "此结对已经结束。",
     },
     "release_usage": {
         "en": "Which one? Send /release &lt;number&gt;. You hold: {numbers}",

@@ -72,9 +72,9 @@ def details_message(need: Need, details: PrivateDetails, lang: str) -> str:
     )
 
 
-def release_markup(need_id: int, lang: str) -> InlineKeyboardMarkup:
-    """The Release button under a claimer's private message."""
-    data = callbacks.release_data(need_id)
+def release_markup(claim_id: int, lang: str) -> InlineKeyboardMarkup:
+    """The Release button under a claimer's private message; it names the pairing."""
+    data = callbacks.release_data(claim_id)
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(t(lang, "button_release"), callback_data=data)]]
     )

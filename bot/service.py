@@ -15,6 +15,7 @@ from bot import callbacks
 from bot.config import Config
 from bot.domain import (
     Actor,
+    CardRef,
     ClaimRecord,
     ClaimResult,
     Group,
@@ -159,15 +160,26 @@ class PairingService:
         """Open needs whose card never reached their group."""
         return await needs.unposted(self.db)
 
-    async def claim(self, need_id: int, volunteer: Actor) -> ClaimResult:
-        """A tap on Claim; the first to arrive wins."""
+    async def claim(
+        self, need_id: int, volunteer: Actor, card: CardRef | None = None
+    ) -> ClaimResult:
+        """A tap on Claim (on ``card``, when it came from a button); the first to arrive wins."""
         limit = self.config.limits.max_open_claims_per_volunteer
-        return await needs.claim(self.db, need_id, volunteer, limit, self.clock())
+        return await needs.claim(self.db, need_id, volunteer, limit, self.clock(), card)
 
-    async def release(self, need_id: int, actor_id: int) -> ReleaseResult:
-        """The holder gives a need up, or a coordinator frees it."""
-        as_coordinator = self.is_coordinator(actor_id)
-        return await needs.release(self.db, need_id, actor_id, as_coordinator, self.clock())
+    async def release(self, need_id: int, holder_id: int) -> ReleaseResult:
+        """The holder gives a need up (freeing someone else's is ``free``)."""
+        return await needs.release(self.db, need_id, holder_id, False, self.clock())
+
+    async def release_claim(self, claim_id: int, holder_id: int) -> ReleaseResult:
+        """The holder ends the pairing a Release button names; a stale button does nothing."""
+        return await needs.release_claim(self.db, claim_id, holder_id, self.clock())
+
+    async def free(self, need_id: int, coordinator_id: int) -> ReleaseResult:
+        """A coordinator ends whoever's claim is on a need."""
+        if not self.is_coordinator(coordinator_id):
+            return ReleaseResult(ReleaseOutcome.NOT_HOLDER, None)
+        return await needs.release(self.db, need_id, coordinator_id, True, self.clock())
 
     async def reassign(self, need_id: int, target: str, coordinator_id: int) -> ReleaseResult:
         """A coordinator gives a need to the person named by user id or @username."""

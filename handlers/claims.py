@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
 from bot.delivery import Delivery, send_private, with_retries
-from bot.domain import ClaimOutcome, Holder, Need, ReleaseOutcome, ReleaseResult
+from bot.domain import CardRef, ClaimOutcome, Holder, Need, ReleaseOutcome, ReleaseResult
 from bot.i18n import t
 from bot.render import details_message, holder_name, release_markup
 from bot.runtime import Context, cards, service
@@ -35,13 +35,27 @@ async def deliver_details(context: Context, need: Need, user_id: int, lang: str)
     """Send a holder the household's private details, with a Release button."""
     svc = service(context)
     details = await svc.details_for(need.id, user_id)
-    if details is None:
+    if details is None or need.holder is None:
         return Delivery.FAILED
     text = details_message(need, details, lang)
-    delivery = await send_private(context.bot, user_id, text, release_markup(need.id, lang))
+    markup = release_markup(need.holder.claim_id, lang)
+    delivery = await send_private(context.bot, user_id, text, markup)
     if delivery is Delivery.UNREACHABLE:
         await svc.unreachable(user_id)
     return delivery
+
+
+def details_link(context: Context, claim_id: int) -> str:
+    """The deep link that delivers a claim's details to its holder (and only to them)."""
+    return f"https://t.me/{context.bot.username}?start={callbacks.details_payload(claim_id)}"
+
+
+def tapped_card(query: CallbackQuery) -> CardRef | None:
+    """The chat and message a tap came from, if Telegram told us."""
+    message = query.message
+    if message is None:
+        return None
+    return CardRef(chat_id=message.chat.id, message_id=message.message_id)
 
 
 async def claim_tapped(update: Update, context: Context) -> None:
@@ -50,23 +64,29 @@ async def claim_tapped(update: Update, context: Context) -> None:
     if query is None or user is None:
         return
     need_id = callbacks.parse_id(callbacks.CLAIM, query.data)
-    assert need_id is not None  # the handler's pattern matched
+    card = tapped_card(query)
     svc = service(context)
+    if need_id is None or card is None:
+        await answer(query, t(await language_for(context, user), "answer_bad_button"))
+        return
     # No await may come before this call: the order tasks reach the writer is the order
     # Telegram delivered the taps.
-    result = await svc.claim(need_id, actor_of(user))
-    lang = await language_for(context, user)
+    result = await svc.claim(need_id, actor_of(user), card)
+    person = await svc.person(user.id)
+    lang = svc.language_of(person, user.language_code)
     need = result.need
     if result.outcome is ClaimOutcome.WON:
-        assert need is not None
+        assert need is not None and need.holder is not None
         cards(context).refresh(need.id)
-        delivery = await deliver_details(context, need, user.id, lang)
-        if delivery is Delivery.DELIVERED:
+        if person is not None and person.started_bot:
+            # Known to be reachable: answer at once, then send the details.
+            await answer(query, t(lang, "answer_won"))
+            await deliver_details(context, need, user.id, lang)
+            return
+        if await deliver_details(context, need, user.id, lang) is Delivery.DELIVERED:
             await answer(query, t(lang, "answer_won"))
         else:
-            assert need.holder is not None
-            payload = callbacks.details_payload(need.holder.claim_id)
-            url = f"https://t.me/{context.bot.username}?start={payload}"
+            url = details_link(context, need.holder.claim_id)
             await answer(query, t(lang, "answer_won_open_bot"), url=url)
         return
     if result.outcome is ClaimOutcome.TAKEN:
@@ -76,13 +96,18 @@ async def claim_tapped(update: Update, context: Context) -> None:
         # The tapper saw a Claim button: if the card is stale (say the bot stopped before
         # editing it), bring it up to date. Costs no API call when it is current.
         cards(context).refresh(need.id)
+    elif result.outcome is ClaimOutcome.ALREADY_YOURS:
+        assert need is not None and need.holder is not None
+        # The link opens the private chat, where the details arrive again.
+        url = details_link(context, need.holder.claim_id)
+        await answer(query, t(lang, "answer_already_yours"), url=url)
     elif result.outcome is ClaimOutcome.LIMIT_REACHED:
         await answer(query, t(lang, "answer_limit", count=result.open_claims))
     else:
         key = {
-            ClaimOutcome.ALREADY_YOURS: "answer_already_yours",
             ClaimOutcome.NOT_FOUND: "answer_not_found",
             ClaimOutcome.CLOSED: "answer_closed",
+            ClaimOutcome.WRONG_CARD: "answer_bad_button",
         }[result.outcome]
         await answer(query, t(lang, key))
 
@@ -95,19 +120,19 @@ async def forged_button(update: Update, context: Context) -> None:
 
 
 async def release_tapped(update: Update, context: Context) -> None:
-    """The Release button under a claimer's private message."""
+    """The Release button under a claimer's private message; it names one pairing."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
-    need_id = callbacks.parse_id(callbacks.RELEASE, query.data)
-    assert need_id is not None
+    claim_id = callbacks.parse_id(callbacks.RELEASE, query.data)
+    assert claim_id is not None
     lang = await language_for(context, user)
-    result = await service(context).release(need_id, user.id)
-    text = release_text(result, need_id, lang)
-    await answer(query, html_to_plain(text))
-    if result.outcome is ReleaseOutcome.RELEASED:
-        cards(context).refresh(need_id)
-        await after_release(context, result, user.id)
+    result = await service(context).release_claim(claim_id, user.id)
+    if result.outcome is ReleaseOutcome.RELEASED and result.need is not None:
+        await answer(query, html_to_plain(t(lang, "release_done", id=result.need.id)))
+        cards(context).refresh(result.need.id)
+    else:
+        await answer(query, t(lang, "release_stale"))
     # The Release button lives in the claimer's private chat; a forged r: tap on a group card
     # must not strip that card's Claim button.
     message = query.message
@@ -170,16 +195,9 @@ async def release_command(update: Update, context: Context) -> None:
             return
         need_id = pairings[0].need.id
     result = await svc.release(need_id, user.id)
-    if result.outcome is ReleaseOutcome.RELEASED and result.previous is not None:
-        if result.previous.user_id != user.id:
-            # A coordinator releasing someone else's claim: that is /free.
-            await reply(update, freed_text(lang, need_id, result.previous))
-        else:
-            await reply(update, release_text(result, need_id, lang))
-        cards(context).refresh(need_id)
-        await after_release(context, result, user.id)
-        return
     await reply(update, release_text(result, need_id, lang))
+    if result.outcome is ReleaseOutcome.RELEASED:
+        cards(context).refresh(need_id)
 
 
 def freed_text(lang: str, need_id: int, previous: Holder) -> str:
@@ -209,7 +227,7 @@ async def free_command(update: Update, context: Context) -> None:
         await reply(update, t(lang, "free_usage"))
         return
     user_id = update.effective_user.id  # type: ignore[union-attr]
-    result = await service(context).release(need_id, user_id)
+    result = await service(context).free(need_id, user_id)
     if result.outcome is ReleaseOutcome.RELEASED and result.previous is not None:
         await reply(update, freed_text(lang, need_id, result.previous))
         cards(context).refresh(need_id)

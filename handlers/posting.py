@@ -6,25 +6,30 @@ which has not been acknowledged to anyone, so nothing promised is lost.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import html
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
 from bot.domain import Group, Need, PrivateDetails
 from bot.i18n import t
 from bot.runtime import Context, cards, service
-from bot.service import TextProblem, clean_text
+from bot.service import TextProblem, clean_text, parse_need_number
 from handlers.common import actor_of, is_private, language_for, reply
 
 log = logging.getLogger(__name__)
 
 DRAFT = "post_draft"
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 # The private details asked for, in order, after the public summary.
 DETAIL_STEPS = ("name", "address", "phone", "health", "notes")
 SKIP = "-"
@@ -44,6 +49,41 @@ def problem_text(lang: str, problem: TextProblem) -> str:
     return t(lang, problem.key, length=problem.length, limit=problem.limit)
 
 
+class InArrivalOrder:
+    """Runs one person's posting steps one at a time, in the order Telegram delivered them.
+
+    Updates are processed concurrently; without this, a summary sent right after /post (say,
+    both queued while offline) could be handled first and shift every answer one step.
+    Each step's first await is the person's FIFO lock, so arrival order is kept.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    def __call__(self, handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def in_order(update: Update, context: Context) -> None:
+            user = update.effective_user
+            if user is None:
+                return
+            lock = self._locks.setdefault(user.id, asyncio.Lock())
+            self._users[user.id] = self._users.get(user.id, 0) + 1
+            try:
+                async with lock:
+                    await handler(update, context)
+            finally:
+                self._users[user.id] -= 1
+                if not self._users[user.id]:
+                    del self._users[user.id], self._locks[user.id]
+
+        return in_order
+
+
+in_arrival_order = InArrivalOrder()
+
+
+@in_arrival_order
 async def post_in_group(update: Update, context: Context) -> None:
     """/post <public summary> in a group: a coordinator posts a need without private details."""
     user, chat, message = update.effective_user, update.effective_chat, update.effective_message
@@ -73,14 +113,16 @@ async def post_in_group(update: Update, context: Context) -> None:
 
 
 async def send_card(context: Context, need: Need, lang: str, author_id: int) -> bool:
-    """Post a need's card; tell its author privately if that failed (it is retried at start)."""
+    """Post a need's card; on failure tell its author (the next start or /repost retries)."""
     try:
         await cards(context).post(need.id)
-    except (BadRequest, Forbidden, NetworkError) as exc:
+    except TelegramError as exc:
+        # Not posted, or not known to be (an ambiguous network failure): the coordinator
+        # hears of it and can /repost; a card that did arrive unrecorded claims nothing.
         log.warning("card of need %d not posted: %s", need.id, exc.__class__.__name__)
         text = t(lang, "post_card_failed", id=need.id, reason=html.escape(exc.message))
         try:
-            await context.bot.send_message(author_id, text)
+            await context.bot.send_message(author_id, text, parse_mode="HTML")
         except TelegramError:
             log.warning("could not tell the author of need %d", need.id)
         return False
@@ -102,6 +144,7 @@ async def start_draft(update: Update, context: Context) -> None:
     await reply(update, t(lang, "post_ask_summary"))
 
 
+@in_arrival_order
 async def draft_text(update: Update, context: Context) -> None:
     """A text answer while a coordinator writes a need in private chat."""
     user, message = update.effective_user, update.effective_message
@@ -139,31 +182,43 @@ async def draft_text(update: Update, context: Context) -> None:
 
 
 async def ask_group(update: Update, context: Context, draft: Draft, lang: str) -> None:
-    """Offer the groups the bot is in; with only one, post there at once."""
+    """Show exactly what the group will see, and let the coordinator pick the group.
+
+    Nothing is posted without this confirmation: a slip (a name typed as the summary) is
+    caught here, before any group sees it.
+    """
     groups = await service(context).groups()
     if not groups:
         context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
         await reply(update, t(lang, "post_no_groups"))
         return
-    if len(groups) == 1:
-        await publish(update, context, draft, groups[0], lang)
-        return
     keyboard = [
-        [InlineKeyboardButton(g.title[:60], callback_data=callbacks.pick_group_data(g.chat_id))]
+        [
+            InlineKeyboardButton(
+                t(lang, "button_post_to", group=g.title[:50]),
+                callback_data=callbacks.pick_group_data(g.chat_id),
+            )
+        ]
         for g in groups[:50]
     ]
+    preview = html.escape(draft.summary)
     await update.effective_message.reply_text(  # type: ignore[union-attr]
-        t(lang, "post_ask_group"), reply_markup=InlineKeyboardMarkup(keyboard)
+        t(lang, "post_preview", summary=preview),
+        parse_mode="HTML",
+        reply_markup=InlineKeyboardMarkup(keyboard),
     )
 
 
+@in_arrival_order
 async def group_picked(update: Update, context: Context) -> None:
     """The coordinator chose the group for a drafted need."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or context.user_data is None:
         return
+    # Take the draft before anything else: a second tap (a double tap, another group's
+    # button) then finds none and posts nothing twice.
+    draft = context.user_data.pop(DRAFT, None)
     lang = await language_for(context, user)
-    draft = context.user_data.get(DRAFT)
     chat_id = callbacks.parse_id(callbacks.PICK_GROUP, query.data)
     groups = {g.chat_id: g for g in await service(context).groups()}
     if (
@@ -172,6 +227,8 @@ async def group_picked(update: Update, context: Context) -> None:
         or draft.step != "group"
         or chat_id not in groups
     ):
+        if isinstance(draft, Draft):
+            context.user_data[DRAFT] = draft  # a stray button; the draft stays as it was
         await query.answer(t(lang, "answer_bad_button"))
         return
     await query.answer()
@@ -197,6 +254,7 @@ async def publish(update: Update, context: Context, draft: Draft, group: Group, 
         await context.bot.send_message(user.id, text, parse_mode="HTML")
 
 
+@in_arrival_order
 async def cancel(update: Update, context: Context) -> None:
     """/cancel: drop the need being written."""
     if context.user_data is not None:
@@ -204,10 +262,35 @@ async def cancel(update: Update, context: Context) -> None:
     await reply(update, t(await language_for(context, update.effective_user), "post_cancelled"))
 
 
+async def repost(update: Update, context: Context) -> None:
+    """/repost <number>: a coordinator posts a fresh card for a need (the old one, if the bot
+    knows it, is deleted and its button stops working)."""
+    user = update.effective_user
+    if user is None:
+        return
+    svc = service(context)
+    lang = await language_for(context, user)
+    if not svc.is_coordinator(user.id):
+        await reply(update, t(lang, "not_coordinator"))
+        return
+    need_id = parse_need_number(" ".join(context.args or []))
+    need = await svc.need(need_id) if need_id is not None else None
+    if need is None or need.closed_at is not None:
+        await reply(update, t(lang, "repost_usage"))
+        return
+    old_card = need.card_message_id
+    if await send_card(context, need, lang, user.id):
+        if old_card is not None:
+            with contextlib.suppress(TelegramError):
+                await context.bot.delete_message(need.chat_id, old_card)
+        await reply(update, t(lang, "repost_done", id=need.id))
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """The posting commands."""
     private_text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     app.add_handler(CommandHandler("post", post_in_group))
     app.add_handler(CommandHandler("cancel", cancel, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("repost", repost))
     app.add_handler(CallbackQueryHandler(group_picked, pattern=callbacks.PICK_GROUP))
     app.add_handler(MessageHandler(private_text, draft_text))

@@ -45,7 +45,7 @@ async def mine(update: Update, context: Context) -> None:
         await message.reply_text(
             details_message(pairing.need, details, lang),
             parse_mode=ParseMode.HTML,
-            reply_markup=release_markup(pairing.need.id, lang),
+            reply_markup=release_markup(pairing.claim_id, lang),
         )
 
 

@@ -83,4 +83,6 @@ MIGRATIONS: list[list[str]] = [
         """,
         "CREATE INDEX audit_by_need ON audit_log (need_id)",
     ],
+    # 2: @username look-ups (reassign) and keeping each username on one person.
+    ["CREATE INDEX people_by_username ON people (lower(username))"],
 ]

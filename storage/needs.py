@@ -8,6 +8,7 @@ import aiosqlite
 
 from bot.domain import (
     Actor,
+    CardRef,
     ClaimOutcome,
     ClaimRecord,
     ClaimResult,
@@ -168,14 +169,28 @@ async def active_claim_count(conn: aiosqlite.Connection, user_id: int) -> int:
 
 
 async def claim(
-    db: Database, need_id: int, volunteer: Actor, max_open_claims: int, now: datetime
+    db: Database,
+    need_id: int,
+    volunteer: Actor,
+    max_open_claims: int,
+    now: datetime,
+    card: CardRef | None = None,
 ) -> ClaimResult:
-    """Decide a tap on Claim: the first caller to reach the writer wins, exactly once."""
+    """Decide a tap on Claim: the first caller to reach the writer wins, exactly once.
+
+    With ``card``, the tap counts only if it came from the need's own card: button data can
+    be forged, and a claim from any other message would hand a stranger the details.
+    """
     async with db.transaction() as conn:
         await people.upsert_in(conn, volunteer, now)
         need = await _need_in(conn, need_id)
         if need is None:
             return ClaimResult(ClaimOutcome.NOT_FOUND, None)
+        if card is not None and (card.chat_id, card.message_id) != (
+            need.chat_id,
+            need.card_message_id,
+        ):
+            return ClaimResult(ClaimOutcome.WRONG_CARD, None)
         if need.closed_at is not None:
             return ClaimResult(ClaimOutcome.CLOSED, need)
         if need.holder is not None:
@@ -229,6 +244,28 @@ async def release(
             return ReleaseResult(ReleaseOutcome.NOT_HOLDER, need)
         await _end_active_claim(conn, need, actor_id, "released" if is_holder else "freed", now)
         after = await _need_in(conn, need_id)
+    return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=need.holder)
+
+
+async def release_claim(
+    db: Database, claim_id: int, holder_id: int, now: datetime
+) -> ReleaseResult:
+    """The holder ends one particular pairing (a Release button names its claim).
+
+    A button left over from an ended pairing changes nothing, whoever taps it.
+    """
+    async with db.transaction() as conn:
+        async with conn.execute(
+            "SELECT need_id FROM claims WHERE id = ? AND volunteer_id = ? AND released_at IS NULL",
+            (claim_id, holder_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return ReleaseResult(ReleaseOutcome.NOT_HOLDER, None)
+        need = await _need_in(conn, row["need_id"])
+        assert need is not None and need.holder is not None
+        await _end_active_claim(conn, need, holder_id, "released", now)
+        after = await _need_in(conn, need.id)
     return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=need.holder)
 
 

@@ -28,6 +28,7 @@ async def upsert_in(
     conn: aiosqlite.Connection, actor: Actor, now: datetime, started_bot: bool = False
 ) -> None:
     """Record or refresh a person inside the caller's transaction."""
+    await _release_username(conn, actor)
     await conn.execute(
         "INSERT INTO people (user_id, display_name, username, language_code, started_bot,"
         " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -49,6 +50,15 @@ async def upsert_in(
     )
 
 
+async def _release_username(conn: aiosqlite.Connection, actor: Actor) -> None:
+    # Telegram usernames change hands: whoever shows it now is its only holder here.
+    if actor.username:
+        await conn.execute(
+            "UPDATE people SET username = NULL WHERE lower(username) = lower(?) AND user_id != ?",
+            (actor.username, actor.user_id),
+        )
+
+
 async def upsert(db: Database, actor: Actor, now: datetime, started_bot: bool = False) -> Person:
     """Record or refresh a person; returns what is now stored."""
     async with db.transaction() as conn:
@@ -68,11 +78,12 @@ async def get(db: Database, user_id: int) -> Person | None:
 
 
 async def find_by_username(db: Database, username: str) -> Person | None:
-    """A person by @username, case-insensitively."""
-    row = await db.fetch_one(
-        f"SELECT {_PERSON_COLUMNS} FROM people WHERE lower(username) = lower(?)", (username,)
+    """A person by @username, case-insensitively; None if unknown or not unique."""
+    rows = await db.fetch_all(
+        f"SELECT {_PERSON_COLUMNS} FROM people WHERE lower(username) = lower(?) LIMIT 2",
+        (username,),
     )
-    return _person(row) if row else None
+    return _person(rows[0]) if len(rows) == 1 else None
 
 
 async def set_language(db: Database, user_id: int, language: str, now: datetime) -> None:

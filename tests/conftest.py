@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,17 @@ async def db(config: Config) -> AsyncIterator[Database]:
 @pytest.fixture
 def service(db: Database, config: Config) -> PairingService:
     return PairingService(db, config)
+
+
+@pytest.fixture
+def quiet_logs() -> Iterator[None]:
+    """Let a test call configure_logging and put every logger back as it was afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    names = ["httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "aiohttp.access"]
+    levels = {name: logging.getLogger(name).level for name in names}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, old in levels.items():
+        logging.getLogger(name).setLevel(old)

@@ -22,6 +22,7 @@ class Call:
 
     method: str
     params: dict[str, Any]
+    result: Any = None  # what the fake answered (a sent message carries its message_id)
 
 
 @dataclass
@@ -67,7 +68,9 @@ class FakeBotApi(BaseRequest):
             chat_id = int(params["chat_id"])
             if chat_id in self.unreachable:
                 return 403, _error(403, "Forbidden: bot can't initiate conversation with a user")
-            return 200, _ok(self._message(chat_id, next(self._ids), params))
+            message = self._message(chat_id, next(self._ids), params)
+            self.calls[-1].result = message
+            return 200, _ok(message)
         if endpoint in ("editMessageText", "editMessageReplyMarkup"):
             return 200, _ok(self._message(int(params["chat_id"]), params["message_id"], params))
         if endpoint == "getMe":

@@ -59,6 +59,11 @@ class Harness:
     async def tap(self, sender: dict[str, Any], data: str, message_id: int = 1) -> None:
         await self.send(tap_update(self.app.bot, sender, data, message_id))
 
+    async def tap_card(self, sender: dict[str, Any], card: Call, data: str | None = None) -> None:
+        """Tap a card's Claim button (or forged ``data`` on that card)."""
+        message_id = card.result["message_id"]
+        await self.tap(sender, data or claim_button(card), message_id)
+
     async def post_card(self, summary: str = "Empty-nest elder in Dongfeng needs rice") -> Call:
         before = len(self.api.of("sendMessage"))
         await self.group_command(COORDINATOR, f"/post {summary}")
@@ -72,6 +77,12 @@ class Harness:
         answers = (*answers, *["-"] * (5 - len(answers)))
         for text in (summary, *answers):
             await self.private(COORDINATOR, text)
+        await self.pick_group(GROUP_ID)
+
+    async def pick_group(self, chat_id: int, sender: dict[str, Any] = COORDINATOR) -> None:
+        """Tap "Post to <group>" under the preview."""
+        chat = private_chat(sender["id"])
+        await self.send(tap_update(self.app.bot, sender, f"g:{chat_id}", chat=chat))
 
     def answers(self) -> list[dict[str, Any]]:
         return [c.params for c in self.api.of("answerCallbackQuery")]
@@ -132,7 +143,7 @@ async def test_first_tap_wins_card_is_edited_others_told_who_holds_it(harness):
     card = await harness.post_card()
     await harness.post_card("another")  # so the edit below is for need 1 only
     alice, bob = user(5, "Alice"), user(6, "Bob")
-    await harness.tap(alice, claim_button(card))
+    await harness.tap_card(alice, card)
     assert harness.last_answer()["text"].startswith("It's yours")
     assert "need #1" in harness.private_texts(5)[0]
     edits = harness.api.of("editMessageText")
@@ -140,7 +151,7 @@ async def test_first_tap_wins_card_is_edited_others_told_who_holds_it(harness):
     assert "Claimed by Alice" in edits[0].params["text"]
     assert "reply_markup" not in edits[0].params or not edits[0].params["reply_markup"]
 
-    await harness.tap(bob, claim_button(card))
+    await harness.tap_card(bob, card)
     assert harness.last_answer()["text"] == "Already claimed by Alice."
     assert harness.private_texts(6) == []
     assert len(harness.api.of("editMessageText")) == 1
@@ -157,7 +168,7 @@ async def test_winner_gets_private_details_with_release_button(harness):
     )
     card = harness.api.of("sendMessage")[-2]  # the card, then "Posted need #1"
     assert int(card.params["chat_id"]) == GROUP_ID
-    await harness.tap(user(5, "Alice"), claim_button(card))
+    await harness.tap_card(user(5, "Alice"), card)
     message = harness.api.of("sendMessage")[-1]
     assert int(message.params["chat_id"]) == 5
     for secret in SECRETS:
@@ -168,7 +179,7 @@ async def test_winner_gets_private_details_with_release_button(harness):
 async def test_unstarted_winner_gets_deep_link_only_they_can_use(harness):
     card = await harness.post_card()
     harness.api.unreachable.add(5)
-    await harness.tap(user(5, "Alice"), claim_button(card))
+    await harness.tap_card(user(5, "Alice"), card)
     answer = harness.last_answer()
     assert answer["url"] == f"https://t.me/{BOT_USERNAME}?start=d_1"
     assert "Open the chat with me" in answer["text"]
@@ -190,12 +201,12 @@ async def test_unstarted_winner_gets_deep_link_only_they_can_use(harness):
 @pytest.mark.parametrize("data", ["c:999", "c:0", "c:abc", "c:1;drop", "x:1", "c:-1", "r:1"])
 async def test_forged_or_stale_button_data_changes_nothing(harness, data):
     card = await harness.post_card()
-    await harness.tap(user(7), data, message_id=int(card.params.get("message_id", 1)))
+    await harness.tap_card(user(7), card, data)
     answer = harness.last_answer()["text"]
     assert answer in (
         "This button is not valid.",
         "This need no longer exists.",
-        "Need #1 is not claimed.",
+        "This pairing has already ended.",
     )
     need = await harness.service.need(1)
     assert need.holder is None
@@ -205,7 +216,7 @@ async def test_forged_or_stale_button_data_changes_nothing(harness, data):
 async def test_limit_of_open_claims_per_volunteer(harness):
     cards = [await harness.post_card(f"need {i}") for i in range(4)]
     for card in cards:
-        await harness.tap(user(5), claim_button(card))
+        await harness.tap_card(user(5), card)
     assert harness.last_answer()["text"].startswith("You already hold 3 open claims")
     need = await harness.service.need(4)
     assert need.holder is None
@@ -213,14 +224,23 @@ async def test_limit_of_open_claims_per_volunteer(harness):
 
 async def test_release_by_button_and_command(harness):
     card = await harness.post_card()
-    await harness.tap(user(5, "Alice"), claim_button(card))
+    await harness.tap_card(user(5, "Alice"), card)
+    details = harness.api.of("sendMessage")[-1]
+    release = json.dumps(details.params["reply_markup"])
+    assert '"r:1"' in release  # names claim 1, the pairing, not the need
     await harness.send(tap_update(harness.app.bot, user(6), "r:1", chat=private_chat(6)))
-    assert harness.last_answer()["text"] == "You don't hold need #1."
+    assert harness.last_answer()["text"] == "This pairing has already ended."
+    assert (await harness.service.need(1)).holder.user_id == 5
     await harness.send(tap_update(harness.app.bot, user(5), "r:1", chat=private_chat(5)))
     assert harness.last_answer()["text"].startswith("You released need #1")
     assert "Open" in harness.api.of("editMessageText")[-1].params["text"]
 
-    await harness.tap(user(6, "Bob"), claim_button(card))
+    await harness.tap_card(user(6, "Bob"), card)
+    # Alice's old button names her ended pairing: it cannot end Bob's.
+    await harness.send(tap_update(harness.app.bot, user(5), "r:1", chat=private_chat(5)))
+    assert harness.last_answer()["text"] == "This pairing has already ended."
+    assert (await harness.service.need(1)).holder.user_id == 6
+
     await harness.private(user(6, "Bob"), "/release")
     assert harness.private_texts(6)[-1].startswith("You released need #1")
     assert (await harness.service.need(1)).holder is None
@@ -230,9 +250,17 @@ async def test_release_by_button_and_command(harness):
     assert "is not a need number" in harness.private_texts(6)[-1]
 
 
+async def test_release_command_ends_only_your_own_pairing(harness):
+    card = await harness.post_card()
+    await harness.tap_card(user(5, "Alice"), card)
+    await harness.private(COORDINATOR, "/release 1")
+    assert harness.private_texts(COORDINATOR_ID)[-1] == "You don't hold need #1."
+    assert (await harness.service.need(1)).holder.user_id == 5
+
+
 async def test_coordinator_frees_and_reassigns(harness):
     card = await harness.post_card()
-    await harness.tap(user(5, "Alice"), claim_button(card))
+    await harness.tap_card(user(5, "Alice"), card)
     await harness.private(user(8, "Carol"), "/start")
 
     await harness.private(user(5), "/free 1")
@@ -257,7 +285,7 @@ async def test_mine_status_and_help(harness):
     await harness.post_private("Single parent needs tutoring", "Grandma Wang Secretname")
     card = harness.api.of("sendMessage")[-2]
     await harness.post_card("second")
-    await harness.tap(user(5, "Alice"), claim_button(card))
+    await harness.tap_card(user(5, "Alice"), card)
 
     await harness.group_command(user(5, "Alice"), "/mine")
     group_text = harness.api.texts_to(GROUP_ID)[-1]
@@ -288,21 +316,52 @@ async def test_show_is_for_coordinators_in_private_only(harness):
     assert "Secretname" in harness.private_texts(COORDINATOR_ID)[-1]
 
 
-async def test_private_posting_with_two_groups_and_forged_group_choice(harness):
+async def test_private_posting_previews_then_posts_once_to_the_chosen_group(harness):
     await harness.service.group_seen(-1002, "Second group")
-    await harness.post_private("Lonely elder", "-", "-", "-", "-", "-")
-    choice = harness.api.of("sendMessage")[-1]
-    assert choice.params["text"] == "Which group should see it?"
-    await harness.send(tap_update(harness.app.bot, COORDINATOR, "g:-555", chat=private_chat(1)))
+    await harness.private(COORDINATOR, "/post")
+    for text in ("Lonely elder", "Grandma Wang Secretname", "-", "-", "-", "-"):
+        await harness.private(COORDINATOR, text)
+    preview = harness.api.of("sendMessage")[-1]
+    assert preview.params["text"].startswith("The group will see only this:")
+    assert "Lonely elder" in preview.params["text"]
+    assert "Secretname" not in preview.params["text"]
+    buttons = json.dumps(preview.params["reply_markup"])
+    assert "Post to Second group" in buttons and "Post to Volunteers" in buttons
+    assert (await harness.service.status(None)).total == 0, "nothing posted before the choice"
+
+    await harness.pick_group(-555)  # a group the bot is not in
     assert harness.last_answer()["text"] == "This button is not valid."
-    await harness.send(tap_update(harness.app.bot, user(5), "g:-1002", chat=private_chat(5)))
+    await harness.pick_group(-1002, sender=user(5))  # not a coordinator
     assert harness.last_answer()["text"] == "This button is not valid."
     assert (await harness.service.status(None)).total == 0
-    await harness.send(
-        tap_update(harness.app.bot, COORDINATOR, "g:-1002", chat=private_chat(COORDINATOR_ID))
-    )
+
+    await harness.pick_group(-1002)
     assert int(harness.api.of("sendMessage")[-2].params["chat_id"]) == -1002
     assert "Posted need #1 to Second group" in harness.private_texts(COORDINATOR_ID)[-1]
+    # A double tap, or the other group's button, posts nothing more.
+    await harness.pick_group(-1002)
+    await harness.pick_group(GROUP_ID)
+    assert (await harness.service.status(None)).total == 1
+
+
+async def test_private_posting_steps_keep_their_order_under_concurrent_processing(tmp_path):
+    config = make_config(tmp_path, telegram={"concurrent_updates": 16})
+    api = FakeBotApi()
+    app = build_application(config, request=api, rate_limiter=False)
+    async with running(app, polling=False):
+        await app.bot_data[runtime.SERVICE].group_seen(GROUP_ID, "Volunteers")
+        chat = private_chat(COORDINATOR_ID)
+        steps = ["/post", "Needs rice", "Grandma Wang Secretname", "-", "-", "-", "-"]
+        # All queued at once, as after a reconnect: they must still be taken in order.
+        for text in steps:
+            await app.update_queue.put(message_update(app.bot, COORDINATOR, chat, text))
+        for _ in range(300):
+            texts = api.texts_to(COORDINATOR_ID)
+            if texts and texts[-1].startswith("The group will see"):
+                break
+            await asyncio.sleep(0.01)
+        preview = api.texts_to(COORDINATOR_ID)[-1]
+        assert "Needs rice" in preview and "Secretname" not in preview
 
 
 async def test_private_posting_by_volunteer_is_refused(harness):
@@ -343,14 +402,14 @@ async def test_team_is_shown_on_the_card(harness):
     card = await harness.post_card()
     await harness.private(user(5, "Alice"), "/team Party Branch No. 3")
     assert "Party Branch No. 3" in harness.private_texts(5)[-1]
-    await harness.tap(user(5, "Alice"), claim_button(card))
+    await harness.tap_card(user(5, "Alice"), card)
     assert (
         "Claimed by Alice (Party Branch No. 3)"
         in (harness.api.of("editMessageText")[-1].params["text"])
     )
 
 
-async def test_private_details_never_reach_group_buttons_or_logs(harness, caplog):
+async def test_private_details_never_reach_group_buttons_or_logs(harness, caplog, quiet_logs):
     configure_logging("DEBUG", secrets=[TOKEN])
     caplog.set_level(logging.DEBUG)
     await harness.post_private(
@@ -363,10 +422,10 @@ async def test_private_details_never_reach_group_buttons_or_logs(harness, caplog
     )
     card = harness.api.of("sendMessage")[-2]
     harness.api.unreachable.add(6)
-    await harness.tap(user(6, "Bob"), claim_button(card))  # 403 path, logged
+    await harness.tap_card(user(6, "Bob"), card)  # 403 path, logged
     await harness.private(user(6, "Bob"), "/start d_1")
     await harness.private(user(6, "Bob"), "/release")
-    await harness.tap(user(5, "Alice"), claim_button(card))
+    await harness.tap_card(user(5, "Alice"), card)
     await harness.group_command(user(5), "/mine")
     await harness.group_command(COORDINATOR, "/show 1")
 
@@ -400,7 +459,8 @@ async def test_fairness_with_concurrent_update_processing(tmp_path):
         svc = app.bot_data[runtime.SERVICE]
         await svc.group_seen(GROUP_ID, "Volunteers")
         await app.process_update(command_in_group(app.bot, COORDINATOR, "/post rice"))
-        taps = [tap_update(app.bot, user(3000 + i), "c:1") for i in range(200)]
+        card_id = api.of("sendMessage")[-1].result["message_id"]
+        taps = [tap_update(app.bot, user(3000 + i), "c:1", card_id) for i in range(200)]
         for update in taps:
             await app.update_queue.put(update)
         for _ in range(500):
@@ -420,10 +480,10 @@ async def test_stale_card_is_corrected_by_the_next_tap(harness):
     # A claim recorded while its card edit never happened (the bot stopped in between).
     await harness.service.claim(1, actor(5, "Alice"))
     assert harness.api.of("editMessageText") == []
-    await harness.tap(user(6, "Bob"), claim_button(card))
+    await harness.tap_card(user(6, "Bob"), card)
     assert harness.last_answer()["text"] == "Already claimed by Alice."
     assert "Claimed by Alice" in harness.api.of("editMessageText")[-1].params["text"]
-    await harness.tap(user(7, "Carol"), claim_button(card))
+    await harness.tap_card(user(7, "Carol"), card)
     assert len(harness.api.of("editMessageText")) == 1, "a current card costs no edit"
 
 
@@ -455,3 +515,54 @@ async def test_delivery_waits_out_429_and_retries_network_faults(monkeypatch):
 
     with pytest.raises(NetworkError):
         await delivery.with_retries(always_down, "test")
+
+
+async def test_a_claim_from_any_other_message_is_refused(harness):
+    await harness.service.group_seen(-1002, "Other group")
+    card = await harness.post_card()
+    # Forged c:1 on a message in the tapper's own private chat, and on another group's message.
+    await harness.send(tap_update(harness.app.bot, user(5), "c:1", 77, chat=private_chat(5)))
+    assert harness.last_answer()["text"] == "This button is not valid."
+    other = {"id": -1002, "type": "supergroup", "title": "Other group"}
+    await harness.send(tap_update(harness.app.bot, user(5), "c:1", 77, chat=other))
+    assert harness.last_answer()["text"] == "This button is not valid."
+    # The right group but not the card.
+    await harness.tap(user(5), "c:1", message_id=card.result["message_id"] + 50)
+    assert harness.last_answer()["text"] == "This button is not valid."
+    assert (await harness.service.need(1)).holder is None
+    assert "paired" not in " ".join(harness.private_texts(5))
+
+
+async def test_already_yours_links_to_the_details_again(harness):
+    card = await harness.post_card()
+    await harness.tap_card(user(5, "Alice"), card)
+    await harness.tap_card(user(5, "Alice"), card)
+    answer = harness.last_answer()
+    assert answer["text"] == "You already hold this one."
+    assert answer["url"] == f"https://t.me/{BOT_USERNAME}?start=d_1"
+
+
+async def test_known_reachable_winner_is_answered_before_the_details_are_sent(harness):
+    card = await harness.post_card()
+    await harness.private(user(5, "Alice"), "/start")
+    await harness.tap_card(user(5, "Alice"), card)
+    methods = [c.method for c in harness.api.calls]
+    answer_at = methods.index("answerCallbackQuery")
+    details_at = max(
+        i
+        for i, c in enumerate(harness.api.calls)
+        if c.method == "sendMessage" and "paired" in str(c.params.get("text"))
+    )
+    assert answer_at < details_at
+
+
+async def test_username_belongs_to_whoever_shows_it_now(harness):
+    card = await harness.post_card()
+    old_owner = {**user(5, "Old Owner"), "username": "alice"}
+    new_owner = {**user(9, "New Alice"), "username": "alice"}
+    await harness.private(old_owner, "/start")
+    await harness.private(new_owner, "/start")
+    await harness.private(COORDINATOR, "/reassign 1 @alice")
+    assert harness.private_texts(COORDINATOR_ID)[-1] == "Need #1 is now held by New Alice."
+    assert (await harness.service.need(1)).holder.user_id == 9
+    assert int(card.params["chat_id"]) == GROUP_ID

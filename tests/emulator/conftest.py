@@ -46,8 +46,9 @@ class RawApi:
         self.emu = emu
 
     async def __call__(self, method: str, **params: Any) -> tuple[int, dict[str, Any]]:
-        response = await self.client.post(f"{self.emu.base_url}{self.emu.token}/{method}",
-                                          json=params)
+        response = await self.client.post(
+            f"{self.emu.base_url}{self.emu.token}/{method}", json=params
+        )
         return response.status_code, response.json()
 
 

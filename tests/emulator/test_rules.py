@@ -29,24 +29,40 @@ def bad(description: str) -> dict[str, object]:
 
 
 async def test_editing_to_the_same_content_is_not_modified(group: SimChat, api: RawApi) -> None:
-    _, sent = await api("sendMessage", chat_id=GROUP, text="<b>Rice</b>", parse_mode="HTML",
-                        reply_markup=json.dumps(KEYBOARD))
+    _, sent = await api(
+        "sendMessage",
+        chat_id=GROUP,
+        text="<b>Rice</b>",
+        parse_mode="HTML",
+        reply_markup=json.dumps(KEYBOARD),
+    )
     message_id = sent["result"]["message_id"]
     # Same text after parsing, same entities, same keyboard: Telegram refuses.
-    status, body = await api("editMessageText", chat_id=GROUP, message_id=message_id,
-                             text="<strong>Rice</strong>", parse_mode="HTML",
-                             reply_markup=KEYBOARD)
+    status, body = await api(
+        "editMessageText",
+        chat_id=GROUP,
+        message_id=message_id,
+        text="<strong>Rice</strong>",
+        parse_mode="HTML",
+        reply_markup=KEYBOARD,
+    )
     assert status == 400
     assert body == bad(
         "message is not modified: specified new message content and reply markup are exactly "
         "the same as a current content and reply markup of the message"
     )
-    status, _ = await api("editMessageReplyMarkup", chat_id=GROUP, message_id=message_id,
-                          reply_markup=KEYBOARD)
+    status, _ = await api(
+        "editMessageReplyMarkup", chat_id=GROUP, message_id=message_id, reply_markup=KEYBOARD
+    )
     assert status == 400
     # Dropping the keyboard is a change.
-    status, _ = await api("editMessageText", chat_id=GROUP, message_id=message_id,
-                          text="<b>Rice</b>", parse_mode="HTML")
+    status, _ = await api(
+        "editMessageText",
+        chat_id=GROUP,
+        message_id=message_id,
+        text="<b>Rice</b>",
+        parse_mode="HTML",
+    )
     assert status == 200
     assert group.messages()[0].reply_markup is None
 
@@ -189,9 +205,7 @@ async def test_wait_for_explains_a_timeout(emu: BotApiEmulator, group: SimChat) 
     assert "pending updates: 0" in str(raised.value)
 
 
-async def test_wait_for_wakes_on_change(
-    emu: BotApiEmulator, group: SimChat, api: RawApi
-) -> None:
+async def test_wait_for_wakes_on_change(emu: BotApiEmulator, group: SimChat, api: RawApi) -> None:
     waiting = asyncio.create_task(emu.wait_for_message(group, "Rice", timeout=2))
     await asyncio.sleep(0.01)
     await api("sendMessage", chat_id=GROUP, text="Rice and oil")
