@@ -5,18 +5,20 @@ The product's own sending path: ``bot.delivery.send_private`` for each private m
 makes, with its ``AIORateLimiter`` built from ``config.telegram.rate_limit``. The emulator
 enforces Telegram-like flood limits (a sliding one-second window overall, one minute per
 group, one second per private chat) and answers 429 with ``retry_after`` when they are
-exceeded. The limits are scaled up so the run takes about a minute, and the bot's rate limit
-is set to match them: by default 300 messages/s overall and 600/min per group.
+exceeded. The limits are scaled up so the run could take well under a minute, and the bot's
+rate limit is set to match them: by default 300 messages/s overall and 600/min per group.
 
 The emulator runs here, the sending bot in its own process (one event loop could not serve
 both at this rate on a small machine). Every message is started at once (as a reminder round
 or a broadcast would), the cards spread among them. Reported: the achieved rate as a share of
 the allowed rate, messages lost (must be 0) and duplicated, 429s seen, and 429s never
-followed by a delivery to that chat.
+followed by a delivery to that chat; when the cards went out, and how long one more private
+message (as a claim winner's) started ``--probe-after`` seconds in had to wait.
 
-    python -m bench.outbound                               # about 40 s
-    python -m bench.outbound --private 3000 --posts 60 --overall 100 --group 200
-    python -m bench.outbound --bot-overall 270             # the bot paced 10% under the limit
+    python -m bench.outbound                    # 40 s at the allowed rate; 2.5 min as it is
+    python -m bench.outbound --private 3000 --posts 60           # about 20 s
+    python -m bench.outbound --paced 0.95       # the suggested pacing (PacedLimiter below)
+    python -m bench.outbound --bot-overall 270  # the product's limiter, 10% under the limit
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ class FanOut:
     allowed_rate: float
     ideal: float
     timeline: list[tuple[int, int]]  # per second from the first send: delivered, 429s
+    cards: tuple[float, float, float]  # first, median, last card delivered (s after start)
+    probe: float  # seconds a private message started 5 s into the fan-out took
 
     @property
     def total(self) -> int:
@@ -116,6 +120,7 @@ class SenderSpec:
     in_flight: int | None = None
     short_windows: bool = False
     paced: float | None = None  # the share of the limits to pace at
+    probe_after: float = 5.0
 
 
 class BoundedRequest(HTTPXRequest):
@@ -275,11 +280,21 @@ async def sender_child(spec: SenderSpec) -> dict[str, Any]:
                 jobs.append(keeper.post(need_id))
             jobs.append(send_private(app.bot, FIRST_USER_ID + i, REMINDER.format(n=i + 1)))
         jobs.extend(keeper.post(need_id) for need_id in posts)
+
+        async def probe() -> float:
+            """A claim winner's private message, sent a few seconds into the fan-out."""
+            await asyncio.sleep(spec.probe_after)
+            sent = time.perf_counter()
+            await send_private(app.bot, FIRST_USER_ID + spec.private, "Need #1 is yours.")
+            return time.perf_counter() - sent
+
         cpu_start = resource.getrusage(resource.RUSAGE_SELF)
         start = time.perf_counter()
+        probing = asyncio.get_running_loop().create_task(probe())
         outcomes = await asyncio.gather(*jobs, return_exceptions=True)
         elapsed = time.perf_counter() - start
         cpu_end = resource.getrusage(resource.RUSAGE_SELF)
+        probe_wait = await probing
     failures = Counter(
         type(o).__name__ if isinstance(o, BaseException) else o.value
         for o in outcomes
@@ -287,7 +302,7 @@ async def sender_child(spec: SenderSpec) -> dict[str, Any]:
         or (isinstance(o, Delivery) and o is not Delivery.DELIVERED)
     )
     cpu = (cpu_end.ru_utime + cpu_end.ru_stime) - (cpu_start.ru_utime + cpu_start.ru_stime)
-    return {"elapsed": elapsed, "cpu": cpu, "failures": dict(failures)}
+    return {"elapsed": elapsed, "cpu": cpu, "failures": dict(failures), "probe": probe_wait}
 
 
 async def run_sender(spec: SenderSpec) -> dict[str, Any]:
@@ -320,7 +335,7 @@ async def fan_out(args: argparse.Namespace, parent: Path | None) -> FanOut:
             for chat_id in groups:
                 emu.group(chat_id, f"Volunteers {chat_id}")
             people = [FIRST_USER_ID + i for i in range(args.private)]
-            for user_id in people:
+            for user_id in [*people, FIRST_USER_ID + args.private]:  # the last one: the probe
                 emu.user(user_id, f"V{user_id}", language_code="en").started = True
             spec = SenderSpec(
                 tmp,
@@ -333,6 +348,7 @@ async def fan_out(args: argparse.Namespace, parent: Path | None) -> FanOut:
                 args.in_flight,
                 args.short_windows,
                 args.paced,
+                args.probe_after,
             )
             cpu_start = resource.getrusage(resource.RUSAGE_SELF)
             report = await run_sender(spec)
@@ -347,6 +363,12 @@ async def fan_out(args: argparse.Namespace, parent: Path | None) -> FanOut:
         if call.status == 200:
             delivered_at[int(call.params["chat_id"])] = call.time
     unanswered = sum(1 for chat, at in rejected if delivered_at.get(chat, -1.0) < at)
+    first_send = min((call.time for call in calls), default=0.0)
+    card_times = sorted(
+        call.time - first_send
+        for call in calls
+        if call.status == 200 and int(call.params["chat_id"]) in groups
+    )
     first = min((call.time for call in calls), default=0.0)
     seconds = int(max((call.time for call in calls), default=0.0) - first) + 1
     timeline = [[0, 0] for _ in range(seconds)]
@@ -375,6 +397,8 @@ async def fan_out(args: argparse.Namespace, parent: Path | None) -> FanOut:
         allowed_rate=args.overall,
         ideal=ideal_seconds(args.private, args.posts, args.groups, args.overall, args.group),
         timeline=[(sent, refused) for sent, refused in timeline],
+        cards=(card_times[0], median(card_times), card_times[-1]) if card_times else (0, 0, 0),
+        probe=report["probe"],
     )
 
 
@@ -393,6 +417,12 @@ async def main_async(args: argparse.Namespace) -> int:
             f"{', failures ' + str(dict(run.failures)) if run.failures else ''}",
             flush=True,
         )
+        print(
+            f"    cards delivered {run.cards[0]:.1f} / {run.cards[1]:.1f} / {run.cards[2]:.1f} s"
+            f" after the first message (first / median / last); a private message started"
+            f" {args.probe_after:.0f} s in took {run.probe:.1f} s",
+            flush=True,
+        )
         if args.timeline:
             print(
                 "    per second, delivered/429: " + " ".join(f"{a}/{b}" for a, b in run.timeline)
@@ -403,7 +433,7 @@ async def main_async(args: argparse.Namespace) -> int:
     print(
         f"fan-out: {args.private:,} private messages and {args.posts} cards in {args.groups} "
         f"group(s), all started at once; emulator limits {args.overall}/s overall, "
-        f"{args.group}/min per group, 1/s per private chat; the bot's AIORateLimiter "
+        f"{args.group}/min per group, 1/s per private chat; the bot's rate limit "
         f"{bot_overall}/s overall, {bot_group}/min per group"
         f"{f'; EXPERIMENT: {args.in_flight} requests in flight' if args.in_flight else ''}"
         f"{'; EXPERIMENT: short-window limiter at 90%' if args.short_windows else ''}"
@@ -476,6 +506,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="SHARE",
         help="experiment: the suggested limiter at this share of the limits, e.g. 0.95"
         " (short buckets; a 429 pauses admission)",
+    )
+    parser.add_argument(
+        "--probe-after",
+        type=float,
+        default=5.0,
+        help="send one more private message (a claim winner's) this many seconds in",
     )
     parser.add_argument("--timeline", action="store_true", help="print sends per second")
     parser.add_argument("--repeats", type=int, default=1)
