@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from telegram import BotCommand
 from telegram.error import TelegramError
@@ -42,6 +43,33 @@ COMMANDS = {
     ],
 }
 
+class TapFriendlyRateLimiter(AIORateLimiter):
+    """AIORateLimiter that never makes a tap's answer wait.
+
+    AIORateLimiter pauses every request while it waits out any 429, so one 429 on a group
+    card edit would leave every tapper's spinner turning until the query expires (15 s).
+    Callback answers are not messages and are not subject to the message flood limits: they
+    go straight through.
+    """
+
+    UNLIMITED: Final = frozenset({"answerCallbackQuery"})
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if endpoint in self.UNLIMITED:
+            return await callback(*args, **kwargs)
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+
 # The updates the handlers use; Telegram sends no others.
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
@@ -69,7 +97,7 @@ def build_application(
     if rate_limiter:
         limits = config.telegram.rate_limit
         builder = builder.rate_limiter(
-            AIORateLimiter(  # type: ignore[arg-type]
+            TapFriendlyRateLimiter(  # type: ignore[arg-type]
                 overall_max_rate=limits.overall_per_second,
                 overall_time_period=1,
                 group_max_rate=limits.group_per_minute,
@@ -87,7 +115,9 @@ def build_application(
         app.bot_data[runtime.CARDS] = keeper
         log.info("started as @%s", app.bot.username)
         await set_commands(app)
-        await repost_unposted(keeper, service)
+        # In the background: at 20 cards a minute per group, waiting here would hold back
+        # every tap that queued while the bot was down.
+        keeper.track(asyncio.get_running_loop().create_task(repost_unposted(keeper, service)))
 
     async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
         keeper = app.bot_data.get(runtime.CARDS)

@@ -125,6 +125,7 @@ class CardKeeper:
         self._dirty: set[int] = set()
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._shown: dict[int, int] = {}  # need id -> hash of the card as last sent
+        self._background: set[asyncio.Task[None]] = set()
 
     async def post(self, need_id: int) -> Message:
         """Send a need's card to its group and remember it; raises what Telegram raised."""
@@ -148,6 +149,11 @@ class CardKeeper:
     def _fingerprint(self, need: Need) -> int:
         markup = card_markup(need, self.language)
         return hash((card_text(need, self.language), markup.to_json() if markup else None))
+
+    def track(self, task: asyncio.Task[None]) -> None:
+        """Keep a background card task until it ends, so shutdown can wait for it."""
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def refresh(self, need_id: int) -> None:
         """Bring a need's card up to date soon; returns at once."""
@@ -197,19 +203,22 @@ class CardKeeper:
             # card stays as it was; the next change or tap on it tries again.
             log.warning("card of need %d not updated: %s", need_id, exc.__class__.__name__)
 
-    async def drain(self, timeout: float = DRAIN_SECONDS) -> None:  # noqa: ASYNC109
+    async def drain(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """Wait for the card edits under way (at shutdown), for at most ``timeout`` seconds.
 
         Edits queue at the group's rate limit; a card left stale is corrected by the next
         change or tap, so shutdown need not wait minutes for them.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self._workers and (left := deadline - loop.time()) > 0:
-            await asyncio.wait(list(self._workers.values()), timeout=left)
-        for task in list(self._workers.values()):
+        deadline = loop.time() + (DRAIN_SECONDS if timeout is None else timeout)
+        while self._pending() and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(self._pending(), timeout=left)
+        for task in self._pending():
             task.cancel()
-        if self._workers:
-            left = len(self._workers)
+        if self._pending():
+            left = len(self._pending())
             log.info("shutdown: %d cards left as they were, for a later tap to correct", left)
-            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+            await asyncio.gather(*self._pending(), return_exceptions=True)
+
+    def _pending(self) -> list[asyncio.Task[None]]:
+        return [*self._workers.values(), *self._background]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
 import logging
@@ -21,6 +22,10 @@ from bot.service import parse_need_number
 from handlers.common import actor_of, language_for, reply
 
 log = logging.getLogger(__name__)
+
+# Telegram refuses a tap's answer after about 15 s; the details may take at most this long
+# before the answer goes out with the deep link instead.
+DETAILS_BEFORE_ANSWER_SECONDS = 4.0
 
 
 async def answer(query: CallbackQuery, text: str | None = None, url: str | None = None) -> None:
@@ -83,7 +88,15 @@ async def claim_tapped(update: Update, context: Context) -> None:
             await answer(query, t(lang, "answer_won"))
             await deliver_details(context, need, user.id, lang)
             return
-        if await deliver_details(context, need, user.id, lang) is Delivery.DELIVERED:
+        # Not known to be reachable: try the details first (a 403 comes back at once), but
+        # never so long that the tap's answer would come too late for Telegram.
+        try:
+            delivery = await asyncio.wait_for(
+                deliver_details(context, need, user.id, lang), DETAILS_BEFORE_ANSWER_SECONDS
+            )
+        except TimeoutError:
+            delivery = Delivery.FAILED
+        if delivery is Delivery.DELIVERED:
             await answer(query, t(lang, "answer_won"))
         else:
             url = details_link(context, need.holder.claim_id)

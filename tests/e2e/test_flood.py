@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.emulator import BotApiEmulator, Limits
@@ -46,3 +48,29 @@ async def test_429_from_a_stricter_server_is_retried(emu, group, coordinator, ru
         assert emu.flood_rejections > 0
         assert group_sends(emu, 429) == emu.flood_rejections
         assert group_sends(emu, 200) == 6
+
+
+async def test_a_429_on_a_card_edit_does_not_hold_back_tap_answers(
+    emu, group, coordinator, run_bot
+):
+    emu.limits = Limits(overall_per_second=None, group_per_minute=3, private_per_second=None)
+    async with run_bot(rate_limit={"group_per_minute": 1000}):
+        await coordinator.send(group, f"/post@{USERNAME} first household")
+        await coordinator.send(group, f"/post@{USERNAME} second household")
+        await emu.wait_for(lambda: len(cards(emu)) == 2, timeout=10)
+        alice, bob, carol = (emu.user(8000 + n, f"P{n}") for n in range(3))
+        await bob.start_bot()  # answered at once; his details then wait out the 429 pause
+        await emu.wait_callback_answer(await alice.tap(cards(emu)[0], "c:1"), 10)
+        await emu.wait_for(lambda: "Claimed" in (cards(emu)[0].text or ""), 10)
+        # Near the end of the minute, so the 429 below asks for a wait of about 3 s.
+        emu.clock.advance(57)
+        # The group's third message this minute went to need 1's card; need 2's card edit
+        # now gets a 429 with a long retry_after, which the rate limiter waits out...
+        await emu.wait_callback_answer(await bob.tap(cards(emu)[1], "c:2"), 10)
+        await emu.wait_for(lambda: emu.flood_rejections > 0, 10)
+        await asyncio.sleep(0.3)  # the bot has read the 429 and is waiting it out
+        # ...while a tap is still answered at once.
+        tapped = emu.clock.now()
+        answer = await emu.wait_callback_answer(await carol.tap(cards(emu)[1], "c:2"), 5)
+        assert answer["text"] == "Already claimed by P1."
+        assert emu.callback_queries[next(reversed(emu.callback_queries))].answered_at - tapped < 1
