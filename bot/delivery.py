@@ -126,9 +126,31 @@ class CardKeeper:
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._shown: dict[int, int] = {}  # need id -> hash of the card as last sent
         self._background: set[asyncio.Task[None]] = set()
+        self._posting: dict[int, asyncio.Future[None]] = {}
 
     async def post(self, need_id: int) -> Message:
         """Send a need's card to its group and remember it; raises what Telegram raised."""
+        done = asyncio.get_running_loop().create_future()
+        self._posting[need_id] = done
+        try:
+            return await self._post(need_id)
+        finally:
+            del self._posting[need_id]
+            done.set_result(None)
+
+    async def posted(self, need_id: int) -> bool:
+        """If this need's card is being posted now, wait until it is recorded; else False.
+
+        A tap can arrive between Telegram showing a card and the bot recording its message
+        id; such a tap is decided once the card is recorded, not refused.
+        """
+        waiting = self._posting.get(need_id)
+        if waiting is None:
+            return False
+        await asyncio.shield(waiting)
+        return True
+
+    async def _post(self, need_id: int) -> Message:
         need = await self.service.need(need_id)
         if need is None:
             raise LookupError(f"need {need_id} does not exist")
@@ -155,8 +177,18 @@ class CardKeeper:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def refresh(self, need_id: int) -> None:
-        """Bring a need's card up to date soon; returns at once."""
+    def refresh(self, need_id: int, seen: Need | None = None) -> None:
+        """Bring a need's card up to date soon; returns at once.
+
+        ``seen`` is the need as the caller just read it: if the card already shows that,
+        nothing is read or sent.
+        """
+        if (
+            seen is not None
+            and need_id not in self._dirty
+            and self._shown.get(need_id) == self._fingerprint(seen)
+        ):
+            return
         self._dirty.add(need_id)
         if need_id not in self._workers:
             task = asyncio.get_running_loop().create_task(self._work(need_id))

@@ -153,6 +153,10 @@ class ClaimResult:
     outcome: ClaimOutcome
     need: Need | None
     open_claims: int = 0
+    # What the answer needs about the tapper, read with the decision: their chosen language
+    # (None: go by Telegram's language_code) and whether they have started the bot.
+    language: str | None = None
+    started_bot: bool = False
 
 
 class ReleaseOutcome(enum.StrEnum):

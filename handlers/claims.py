@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import callbacks
 from bot.delivery import Delivery, send_private, with_retries
 from bot.domain import CardRef, ClaimOutcome, Holder, Need, ReleaseOutcome, ReleaseResult
-from bot.i18n import t
+from bot.i18n import pick_language, t
 from bot.render import details_message, holder_name, release_markup
 from bot.runtime import Context, cards, service
 from bot.service import parse_need_number
@@ -77,13 +77,14 @@ async def claim_tapped(update: Update, context: Context) -> None:
     # No await may come before this call: the order tasks reach the writer is the order
     # Telegram delivered the taps.
     result = await svc.claim(need_id, actor_of(user), card)
-    person = await svc.person(user.id)
-    lang = svc.language_of(person, user.language_code)
+    if result.outcome is ClaimOutcome.WRONG_CARD and await cards(context).posted(need_id):
+        result = await svc.claim(need_id, actor_of(user), card)
+    lang = pick_language(result.language, user.language_code, svc.config.language)
     need = result.need
     if result.outcome is ClaimOutcome.WON:
         assert need is not None and need.holder is not None
         cards(context).refresh(need.id)
-        if person is not None and person.started_bot:
+        if result.started_bot:
             # Known to be reachable: answer at once, then send the details.
             await answer(query, t(lang, "answer_won"))
             await deliver_details(context, need, user.id, lang)
@@ -107,8 +108,8 @@ async def claim_tapped(update: Update, context: Context) -> None:
         # The toast is plain text: no HTML escaping, Telegram shows it verbatim.
         await answer(query, t(lang, "answer_taken", name=need.holder.display_name))
         # The tapper saw a Claim button: if the card is stale (say the bot stopped before
-        # editing it), bring it up to date. Costs no API call when it is current.
-        cards(context).refresh(need.id)
+        # editing it), bring it up to date. Costs nothing when it is current.
+        cards(context).refresh(need.id, seen=need)
     elif result.outcome is ClaimOutcome.ALREADY_YOURS:
         assert need is not None and need.holder is not None
         # The link opens the private chat, where the details arrive again.

@@ -81,27 +81,29 @@ class Database:
         return self._reader
 
     @contextlib.asynccontextmanager
+    async def serialised(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The writer connection to this task alone, with no transaction opened yet.
+
+        For a decision that usually writes nothing (a losing tap): read under the lock, and
+        open a transaction with :func:`begin` only when there is something to write.
+        """
+        async with self._write_lock:
+            yield self.writer
+
+    @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One serialised write transaction; rolled back if the body raises."""
-        async with self._write_lock:
-            conn = self.writer
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            await conn.execute("COMMIT")
+        async with self.serialised() as conn, begin(conn):
+            yield conn
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        """Rows of a read-only query on the reader connection."""
-        async with self.reader.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        """Rows of a read-only query on the reader connection (one trip to its thread)."""
+        return list(await self.reader.execute_fetchall(sql, tuple(params)))
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         """The first row of a read-only query, or None."""
-        async with self.reader.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def schema_version(self) -> int:
         """The number of migrations applied."""
@@ -123,6 +125,18 @@ class Database:
             log.info("database migrated to version %d", version)
             applied += 1
         return applied
+
+
+@contextlib.asynccontextmanager
+async def begin(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT on a connection the caller holds (see Database.serialised)."""
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")
 
 
 def to_db_time(moment: datetime) -> str:

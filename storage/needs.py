@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
@@ -21,7 +23,7 @@ from bot.domain import (
     StatusCounts,
 )
 from storage import audit, people
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, begin, from_db_time, to_db_time
 
 # A need with its active claim (if any) and the holder's name, in one row.
 _NEED_SELECT = """
@@ -57,9 +59,20 @@ def _need(row: aiosqlite.Row) -> Need:
 
 
 async def _need_in(conn: aiosqlite.Connection, need_id: int) -> Need | None:
-    async with conn.execute(f"{_NEED_SELECT} WHERE n.id = ?", (need_id,)) as cursor:
-        row = await cursor.fetchone()
-    return _need(row) if row else None
+    rows = await conn.execute_fetchall(f"{_NEED_SELECT} WHERE n.id = ?", (need_id,))
+    return _need(next(iter(rows))) if rows else None
+
+
+# The need, who holds it, and what the tapper's decision needs about the tapper: one read.
+_CLAIM_VIEW = f"""
+    SELECT * FROM ({_NEED_SELECT} WHERE n.id = :need)
+    LEFT JOIN (
+        SELECT (SELECT COUNT(*) FROM claims
+                WHERE volunteer_id = :me AND released_at IS NULL) AS held,
+               me.language AS my_language, me.started_bot AS my_started_bot
+        FROM (SELECT 1) LEFT JOIN people me ON me.user_id = :me
+    )
+"""
 
 
 async def create(
@@ -168,6 +181,50 @@ async def active_claim_count(conn: aiosqlite.Connection, user_id: int) -> int:
     return int(row[0]) if row else 0
 
 
+_SETTLED = frozenset({ClaimOutcome.TAKEN, ClaimOutcome.ALREADY_YOURS, ClaimOutcome.CLOSED})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Look:
+    """A need and the tapper, as one read saw them."""
+
+    need: Need
+    held: int
+    tapper: dict[str, Any]
+
+
+async def _look(conn: aiosqlite.Connection, need_id: int, user_id: int) -> _Look | None:
+    rows = list(await conn.execute_fetchall(_CLAIM_VIEW, {"need": need_id, "me": user_id}))
+    if not rows:
+        return None
+    row = rows[0]
+    tapper = {"language": row["my_language"], "started_bot": bool(row["my_started_bot"])}
+    return _Look(_need(row), int(row["held"]), tapper)
+
+
+def _refusal(
+    look: _Look | None, user_id: int, card: CardRef | None, max_open_claims: int | None
+) -> ClaimResult | None:
+    """Why this tap cannot win, or None if it can (``max_open_claims`` None: not checked)."""
+    if look is None:
+        return ClaimResult(ClaimOutcome.NOT_FOUND, None)
+    need, tapper = look.need, look.tapper
+    if card is not None and (card.chat_id, card.message_id) != (
+        need.chat_id,
+        need.card_message_id,
+    ):
+        return ClaimResult(ClaimOutcome.WRONG_CARD, None, **tapper)
+    if need.closed_at is not None:
+        return ClaimResult(ClaimOutcome.CLOSED, need, **tapper)
+    if need.holder is not None:
+        mine = need.holder.user_id == user_id
+        outcome = ClaimOutcome.ALREADY_YOURS if mine else ClaimOutcome.TAKEN
+        return ClaimResult(outcome, need, **tapper)
+    if max_open_claims is not None and look.held >= max_open_claims:
+        return ClaimResult(ClaimOutcome.LIMIT_REACHED, need, open_claims=look.held, **tapper)
+    return None
+
+
 async def claim(
     db: Database,
     need_id: int,
@@ -180,33 +237,37 @@ async def claim(
 
     With ``card``, the tap counts only if it came from the need's own card: button data can
     be forged, and a claim from any other message would hand a stranger the details.
+
+    Most taps in a burst lose. So a first look, on the reader and without the lock, answers
+    a tap on a need already held (or missing, or closed) at once, with no disk write; those
+    reads go through one thread in order, so a tap that looked first reaches the lock first.
+    A tap that may win looks again under the writer lock, and only a winner writes (the
+    person, the claim, the audit row, in one transaction).
     """
-    async with db.transaction() as conn:
-        await people.upsert_in(conn, volunteer, now)
-        need = await _need_in(conn, need_id)
-        if need is None:
-            return ClaimResult(ClaimOutcome.NOT_FOUND, None)
-        if card is not None and (card.chat_id, card.message_id) != (
-            need.chat_id,
-            need.card_message_id,
-        ):
-            return ClaimResult(ClaimOutcome.WRONG_CARD, None)
-        if need.closed_at is not None:
-            return ClaimResult(ClaimOutcome.CLOSED, need)
-        if need.holder is not None:
-            mine = need.holder.user_id == volunteer.user_id
-            return ClaimResult(ClaimOutcome.ALREADY_YOURS if mine else ClaimOutcome.TAKEN, need)
-        held = await active_claim_count(conn, volunteer.user_id)
-        if held >= max_open_claims:
-            return ClaimResult(ClaimOutcome.LIMIT_REACHED, need, open_claims=held)
-        cursor = await conn.execute(
-            "INSERT INTO claims (need_id, volunteer_id, team, claimed_at)"
-            " SELECT ?, user_id, team, ? FROM people WHERE user_id = ?",
-            (need_id, to_db_time(now), volunteer.user_id),
-        )
-        await audit.record(conn, now, volunteer.user_id, "claimed", need_id, cursor.lastrowid)
-        won = await _need_in(conn, need_id)
-    return ClaimResult(ClaimOutcome.WON, won, open_claims=held + 1)
+    user_id = volunteer.user_id
+    refusal = _refusal(await _look(db.reader, need_id, user_id), user_id, card, None)
+    # Only a need already held or closed is answered from the first look: a card being
+    # posted right now may not be recorded yet, so "no such card" waits for the writer.
+    if refusal is not None and refusal.outcome in _SETTLED:
+        return refusal
+    async with db.serialised() as conn:
+        look = await _look(conn, need_id, user_id)
+        refusal = _refusal(look, user_id, card, max_open_claims)
+        if refusal is not None:
+            return refusal
+        assert look is not None
+        async with begin(conn):
+            await people.upsert_in(conn, volunteer, now)
+            inserted = await conn.execute_fetchall(
+                "INSERT INTO claims (need_id, volunteer_id, team, claimed_at)"
+                " SELECT ?, user_id, team, ? FROM people WHERE user_id = ? RETURNING id, team",
+                (need_id, to_db_time(now), user_id),
+            )
+            claim_id, team = next(iter(inserted))
+            await audit.record(conn, now, user_id, "claimed", need_id, claim_id)
+    holder = Holder(claim_id, user_id, volunteer.display_name, team, now)
+    won = dataclasses.replace(look.need, holder=holder)
+    return ClaimResult(ClaimOutcome.WON, won, open_claims=look.held + 1, **look.tapper)
 
 
 async def _end_active_claim(
