@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -48,6 +50,19 @@ def load_run_config(path: Path | None) -> Config:
     return config
 
 
+def database_problem(config: Config) -> str | None:
+    """Why the configured database file cannot be used, or None (checked before starting)."""
+    path = config.database.path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            # Reading the schema is what fails for a file that is not a database.
+            conn.execute("PRAGMA schema_version").fetchone()
+    except (sqlite3.Error, OSError) as exc:
+        return f"{path}: cannot use it as the bot's database ({exc})"
+    return None
+
+
 def run(path: Path | None) -> int:
     """Run the bot with long polling until interrupted."""
     from telegram.error import InvalidToken
@@ -60,6 +75,10 @@ def run(path: Path | None) -> int:
         print(f"claimbot: config error:\n{exc}", file=sys.stderr)
         return 2
     configure_logging(config.logging.level, secrets=[config.token or ""])
+    problem = database_problem(config)
+    if problem:
+        print(f"claimbot: config error:\ndatabase.path: {problem}", file=sys.stderr)
+        return 2
     app = build_application(config)
     server = config.telegram.base_url or "Telegram"
     log.info("starting; database %s; connecting to %s", config.database.path, server)

@@ -22,6 +22,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 TOKEN_ENV = "CLAIMBOT_TOKEN"
@@ -108,12 +109,27 @@ class DatabaseConfig(_Frozen):
     synchronous: Literal["full", "normal"] = "full"
 
 
+# A claimer's private message holds the summary, five details and their labels; Telegram
+# takes 4096 characters a message. This leaves room for the labels and the framing text.
+MESSAGE_BUDGET = 3600
+
+
 class LimitsConfig(_Frozen):
     """Limits a coordinator can set."""
 
     max_open_claims_per_volunteer: int = Field(3, ge=1, le=1000)
     summary_max_length: int = Field(500, ge=20, le=3000)
     detail_max_length: int = Field(500, ge=20, le=3000)
+
+    @model_validator(mode="after")
+    def _details_fit_one_message(self) -> LimitsConfig:
+        total = self.summary_max_length + 5 * self.detail_max_length
+        if total > MESSAGE_BUDGET:
+            raise ValueError(
+                f"summary_max_length + 5 x detail_max_length is {total}; at most"
+                f" {MESSAGE_BUDGET}, so a claimer's details fit in one Telegram message"
+            )
+        return self
 
 
 class HolidayConfig(_Frozen):

@@ -32,7 +32,10 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
             return True
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
         exc_text = None
         if record.exc_info:
             exc_text = logging.Formatter().formatException(record.exc_info)

@@ -173,6 +173,10 @@ async def unknown_command(update: Update, context: Context) -> None:
         return
     if addressed_to_another_bot(message.text, context.bot.username):
         return
+    # In a group, a bare /command may be meant for another bot or a person; answering it would
+    # spend the group's 20 messages a minute. Only /command@thisbot gets the answer.
+    if not is_private(update) and "@" not in message.text.split(maxsplit=1)[0]:
+        return
     await reply(update, t(await language_for(context, update.effective_user), "unknown_command"))
 
 

@@ -19,6 +19,8 @@ from bot.runtime import Context, service
 from bot.service import parse_need_number
 from handlers.common import actor_of, is_private, language_for, private_link, reply
 
+SHOW_HISTORY = 15
+
 
 async def mine(update: Update, context: Context) -> None:
     """/mine: in private, each pairing with its household's details; in a group, public lines."""
@@ -91,7 +93,8 @@ async def show(update: Update, context: Context) -> None:
     if need is None or details is None:
         await reply(update, t(lang, "need_not_found", id=need_id))
         return
-    history = await svc.history(need_id)
+    # The latest claims only: a long history would pass Telegram's 4096 characters.
+    history = (await svc.history(need_id))[-SHOW_HISTORY:]
     names = {}
     for record in history:
         person = await svc.person(record.volunteer_id)

@@ -37,21 +37,33 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     async def open(self) -> None:
-        """Open both connections and bring the schema up to date."""
-        if self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
-        await self._writer.execute("PRAGMA journal_mode=WAL")
-        await self.migrate()
-        self._reader = await self._connect()
+        """Open both connections and bring the schema up to date.
+
+        Raises sqlite3.Error or OSError for a file that is not a usable database, with
+        nothing left open (an open aiosqlite thread would keep the process alive).
+        """
+        try:
+            if self.path.parent and not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = await self._connect()
+            await self._writer.execute("PRAGMA journal_mode=WAL")
+            await self.migrate()
+            self._reader = await self._connect()
+        except BaseException:
+            await self.close()
+            raise
 
     async def _connect(self) -> aiosqlite.Connection:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute(f"PRAGMA synchronous={self.synchronous.upper()}")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute(f"PRAGMA synchronous={self.synchronous.upper()}")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+        except BaseException:
+            await conn.close()
+            raise
         return conn
 
     async def close(self) -> None:

@@ -91,3 +91,24 @@ def test_run_refuses_missing_token_and_coordinators(tmp_path, capsys, monkeypatc
 def test_run_refuses_missing_file(tmp_path, capsys):
     assert main(["run", "--config", str(tmp_path / "nope.yaml")]) == 2
     assert "no such config file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["garbage", "directory"])
+def test_run_refuses_an_unusable_database(tmp_path, capsys, monkeypatch, kind):
+    monkeypatch.setenv("CLAIMBOT_TOKEN", "123:abc")
+    target = tmp_path / "bot.db"
+    if kind == "garbage":
+        target.write_bytes(b"this is not a database at all" * 100)
+    else:
+        target.mkdir()
+    path = write(tmp_path, f"coordinators: [1]\ndatabase:\n  path: {target}\n")
+    assert main(["run", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"database.path: {target}: cannot use it" in err
+
+
+def test_limits_must_fit_one_message(tmp_path):
+    text = "limits:\n  summary_max_length: 1000\n  detail_max_length: 1000\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), env={})
+    assert "limits: summary_max_length + 5 x detail_max_length is 6000" in str(caught.value)

@@ -23,6 +23,7 @@ from tests.factories import (
     GROUP_ID,
     actor,
     command_in_group,
+    group_chat,
     make_config,
     message_update,
     private_chat,
@@ -384,6 +385,10 @@ async def test_unknown_command_and_languages(harness):
     assert "don't know that command" in harness.private_texts(5)[-1]
     await harness.group_command(user(5), "/frobnicate")
     assert "don't know that command" in harness.api.texts_to(GROUP_ID)[-1]
+    # A bare command in a group may be for someone else: no answer, no group message spent.
+    sent = len(harness.api.texts_to(GROUP_ID))
+    await harness.send(message_update(harness.app.bot, user(5), group_chat(), "/weather Beijing"))
+    assert len(harness.api.texts_to(GROUP_ID)) == sent
     before = len(harness.api.calls)
     await harness.send(
         message_update(harness.app.bot, user(5), private_chat(5), "/other@some_other_bot")

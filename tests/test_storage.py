@@ -181,13 +181,14 @@ async def test_private_details_are_kept_apart(db):
     assert (await needs.details(db, bare.id)).is_empty()
 
 
-async def test_a_claim_survives_closing_without_shutdown(config, tmp_path):
+async def test_a_claim_is_committed_when_the_call_returns(config, tmp_path):
     path = tmp_path / "crash.db"
     db = Database(path, "full")
     await db.open()
     need_id = await post(db)
     await needs.claim(db, need_id, actor(5), 3, NOW)
-    # No close(): like a process that died right after answering the tap.
+    # A second connection, without closing the first, sees it: it is committed, not
+    # pending in a transaction (the SIGKILL test in tests/e2e covers a real crash).
     reopened = Database(path)
     await reopened.open()
     try:

@@ -166,7 +166,7 @@ async def test_restart_after_a_crash_keeps_every_answered_claim(
     await bot_process.start()
     await post_private(emu, coordinator, "Lonely elder needs company")
     card = cards(emu)[0]
-    alice, bob, carol = await people(emu, 3)
+    alice, bob = await people(emu, 2)
     won = await emu.wait_callback_answer(await alice.tap(card, "c:1"), 15)
     assert won["text"].startswith("It's yours")
     log = (await bot_process.kill()).decode()
@@ -185,7 +185,6 @@ async def test_restart_after_a_crash_keeps_every_answered_claim(
     assert "starting" in log, log[-2000:]
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
     assert not any(secret in log for secret in SECRETS), "private details reached the log"
-    assert carol is not None
 
 
 async def test_run_with_a_refused_token_exits_with_a_clear_message(emu, tmp_path):
