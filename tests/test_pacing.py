@@ -1,0 +1,345 @@
+"""PacedRateLimiter: sliding windows never overfilled, near the limit, 429s waited out in order.
+
+Most tests drive the limiter directly with a fake wire that timestamps each request as it
+goes out (and answers 429 on demand); the last two run PTB's ExtBot against the emulator.
+Group windows are shortened (``ShortMinute``, ``Blink``) so a test runs in seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+
+import pytest
+from telegram.error import RetryAfter
+from telegram.ext import ExtBot
+
+from bot.emulator import BotApiEmulator, Limits
+from bot.pacing import PAUSE_MARGIN, PacedRateLimiter, Result, chat_key, is_group
+
+SHARE = 0.95
+# asyncio's timers may wake a little early or late; a pause is checked with this much slack.
+SLACK = 0.02
+
+
+class ShortMinute(PacedRateLimiter):
+    """Counts a group's messages per second instead of per minute."""
+
+    GROUP_WINDOW = 1.0
+
+
+class Blink(PacedRateLimiter):
+    """Counts a group's messages per fifth of a second."""
+
+    GROUP_WINDOW = 0.2
+
+
+class Wire:
+    """A fake Bot API call: records when each request went out, answers 429 when told to."""
+
+    def __init__(self, delay: float = 0.005, seed: int | None = None) -> None:
+        self.delay = delay
+        self.random = random.Random(seed) if seed is not None else None
+        self.sent: list[tuple[object, int, float]] = []  # accepted: chat, number, time
+        self.attempts: list[tuple[object, int, float]] = []  # every call, rejected ones too
+        self.refuse: dict[tuple[object, int], list[float]] = {}  # retry_after seconds to give
+        self.refused_at: list[float] = []
+        self.refused = asyncio.Event()
+        self.active = 0
+        self.most_active = 0
+
+    def refuse_next(self, chat: object, number: int, *retry_after: float) -> None:
+        """Answer the next calls for this message with 429 and these retry_after seconds."""
+        self.refuse[(chat, number)] = list(retry_after)
+
+    async def __call__(self, chat: object, number: int) -> Result:
+        now = asyncio.get_running_loop().time()
+        self.attempts.append((chat, number, now))
+        pending = self.refuse.get((chat, number))
+        if pending:
+            self.refused_at.append(now)
+            self.refused.set()
+            raise RetryAfter(timedelta(seconds=pending.pop(0)))
+        self.sent.append((chat, number, now))
+        self.active += 1
+        self.most_active = max(self.most_active, self.active)
+        try:
+            delay = self.delay if self.random is None else self.random.uniform(0, self.delay)
+            await asyncio.sleep(delay)
+        finally:
+            self.active -= 1
+        return {"chat": chat, "number": number}
+
+    def times(self, chat: object | None = None) -> list[float]:
+        """When the accepted requests went out, for one chat or all."""
+        return [at for c, _, at in self.sent if chat is None or c == chat]
+
+    def order(self, chat: object) -> list[int]:
+        """The numbers of one chat's accepted requests, in the order they went out."""
+        return [number for c, number, _ in self.sent if c == chat]
+
+
+async def send(
+    limiter: PacedRateLimiter,
+    wire: Wire,
+    chat: object,
+    number: int,
+    endpoint: str = "sendMessage",
+    rate_limit_args: int | None = None,
+) -> Result:
+    """One request through the limiter, as ExtBot makes it."""
+    data: dict[str, object] = {"text": f"#{number}"}
+    if chat is not None:
+        data["chat_id"] = chat
+    return await limiter.process_request(wire, (chat, number), {}, endpoint, data, rate_limit_args)
+
+
+def most_in_window(times: Sequence[float], window: float) -> int:
+    """The most requests in any window of ``window`` seconds, both ends included."""
+    ordered = sorted(times)
+    most, first = 0, 0
+    for last, at in enumerate(ordered):
+        while at - ordered[first] > window:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def sustained_share(times: Sequence[float], limit: float, window: float) -> float:
+    """The rate between the first and the last request, as a share of limit per window."""
+    ordered = sorted(times)
+    return (len(ordered) - 1) / (ordered[-1] - ordered[0]) / (limit / window)
+
+
+def share_of_least(times: Sequence[float], limit: int, window: float) -> float:
+    """The least time a sliding window allows for these sends, over the time they took.
+
+    As in bench/outbound.py: a window's worth may go at once, then the rest at the window's
+    rate.
+    """
+    least = (len(times) - limit) * window / limit
+    return least / (max(times) - min(times))
+
+
+async def test_group_messages_fill_each_groups_window_but_never_overfill_it() -> None:
+    limiter = ShortMinute(overall_per_second=5000, group_per_minute=50)
+    wire = Wire(delay=0)  # a group's requests go one at a time: replies would add up
+    groups = [-1001, -1002]
+    jobs = [send(limiter, wire, g, n) for n in range(100) for g in groups]
+    results = await asyncio.gather(*jobs)
+    assert results == [{"chat": g, "number": n} for n in range(100) for g in groups]
+    for group in groups:
+        times = wire.times(group)
+        assert most_in_window(times, 1.0) <= 50
+        assert share_of_least(times, 50, 1.0) >= 0.85
+        assert wire.order(group) == list(range(100))
+
+
+async def test_overall_pace_holds_right_after_a_quiet_spell() -> None:
+    # A bucket of a second's worth would let 40 out at once, and nearly 40 more 0.3 s later.
+    limiter = PacedRateLimiter(overall_per_second=60, in_flight=4)
+    wire = Wire(delay=0.02)
+    await asyncio.gather(*(send(limiter, wire, chat, 0) for chat in range(1, 41)))
+    await asyncio.sleep(0.3)
+    await asyncio.gather(*(send(limiter, wire, chat, 1) for chat in range(1, 41)))
+    times = wire.times()
+    assert len(times) == 80
+    assert most_in_window(times, 1.0) <= 60
+    assert sustained_share(times[:40], 60, 1.0) >= 0.85
+    assert sustained_share(times[40:], 60, 1.0) >= 0.85
+    assert wire.most_active <= 4
+
+
+async def test_a_groups_window_counts_from_when_its_messages_went_out() -> None:
+    # The group's messages queue behind a fan-out; slots handed out while they waited would
+    # let them all out together when it drains.
+    limiter = Blink(overall_per_second=100, group_per_minute=10)
+    wire = Wire()
+    fan_out = [send(limiter, wire, chat, 0) for chat in range(1, 51)]
+    cards = [send(limiter, wire, -1001, n) for n in range(12)]
+    await asyncio.gather(*fan_out, *cards)
+    assert len(wire.sent) == 62
+    assert most_in_window(wire.times(-1001), Blink.GROUP_WINDOW) <= 10
+    assert most_in_window(wire.times(), 1.0) <= 100
+    assert wire.order(-1001) == list(range(12))
+
+
+async def test_a_chats_next_message_goes_before_a_fan_out_queued_after_it() -> None:
+    limiter = PacedRateLimiter(overall_per_second=100, in_flight=2)
+    wire = Wire(delay=0.02)
+    first = [send(limiter, wire, 1, n) for n in range(2)]
+    fan_out = [send(limiter, wire, chat, 0) for chat in range(2, 42)]
+    await asyncio.gather(*first, *fan_out)
+    # The second waits for the first's answer, then takes the next free slot by arrival.
+    assert [chat for chat, _, _ in wire.sent].index(1, 1) <= 4
+
+
+async def test_tap_answers_and_reads_pass_at_once_during_a_429_pause() -> None:
+    limiter = PacedRateLimiter()
+    wire = Wire()
+    wire.refuse_next(1, 0, 0.5)
+    refused = asyncio.create_task(send(limiter, wire, 1, 0))
+    await wire.refused.wait()
+    await asyncio.sleep(0)  # the limiter takes the 429 in and starts the pause
+    started = asyncio.get_running_loop().time()
+    held = asyncio.create_task(send(limiter, wire, 2, 0))
+    assert await send(limiter, wire, None, 1, "answerCallbackQuery") == {"chat": None, "number": 1}
+    assert await send(limiter, wire, None, 2, "getMe")
+    assert await send(limiter, wire, -1001, 3, "getChatMember")
+    answered = asyncio.get_running_loop().time() - started
+    assert answered < 0.1
+    assert not held.done()
+    assert await held == {"chat": 2, "number": 0}
+    assert await refused == {"chat": 1, "number": 0}
+    pause_end = wire.refused_at[0] + 0.5 + PAUSE_MARGIN - SLACK
+    assert wire.times(1)[0] >= pause_end
+    assert wire.times(2)[0] >= pause_end
+
+
+async def test_a_429_is_waited_out_then_retried_and_others_wait_too() -> None:
+    limiter = ShortMinute(overall_per_second=100, group_per_minute=100, max_retries=2)
+    wire = Wire()
+    wire.refuse_next(-1001, 0, 0.3, 0.3)
+    first = asyncio.create_task(send(limiter, wire, -1001, 0))
+    await wire.refused.wait()
+    others = [asyncio.create_task(send(limiter, wire, chat, 0)) for chat in range(1, 6)]
+    assert await first == {"chat": -1001, "number": 0}
+    await asyncio.gather(*others)
+    attempts = [at for chat, _, at in wire.attempts if chat == -1001]
+    assert len(attempts) == 3
+    pause = 0.3 + PAUSE_MARGIN - SLACK
+    assert attempts[1] - attempts[0] >= pause and attempts[2] - attempts[1] >= pause
+    # Nothing paced went out while a pause was in force.
+    for refused in wire.refused_at:
+        assert not [at for at in wire.times() if refused < at < refused + pause]
+
+
+async def test_retries_run_out_and_the_429_reaches_the_caller() -> None:
+    limiter = PacedRateLimiter(max_retries=2)
+    wire = Wire()
+    for chat, retries, calls in [(1, None, 3), (2, 0, 1), (3, 1, 2)]:
+        wire.refuse_next(chat, 0, *[0.05] * 5)
+        with pytest.raises(RetryAfter):
+            await send(limiter, wire, chat, 0, rate_limit_args=retries)
+        assert len([a for a in wire.attempts if a[0] == chat]) == calls
+    # An answer to a tap is never retried: late, it is refused anyway.
+    wire.refuse_next(None, 9, 0.05)
+    with pytest.raises(RetryAfter):
+        await send(limiter, wire, None, 9, "answerCallbackQuery")
+    assert len([a for a in wire.attempts if a[:2] == (None, 9)]) == 1
+    assert not wire.sent
+
+
+async def test_a_reads_own_429_is_retried_without_pausing_messages() -> None:
+    limiter = PacedRateLimiter()
+    wire = Wire()
+    wire.refuse_next(None, 0, 0.3)
+    read = asyncio.create_task(send(limiter, wire, None, 0, "getMe"))
+    await wire.refused.wait()
+    started = asyncio.get_running_loop().time()
+    assert await send(limiter, wire, 1, 0) == {"chat": 1, "number": 0}
+    assert asyncio.get_running_loop().time() - started < 0.1
+    assert await read == {"chat": None, "number": 0}
+    read_at = [at for chat, _, at in wire.sent if chat is None]
+    assert read_at[0] - wire.refused_at[0] >= 0.3 + PAUSE_MARGIN - SLACK
+
+
+async def test_each_chat_keeps_its_order_through_429s_and_uneven_replies() -> None:
+    limiter = ShortMinute(overall_per_second=300, group_per_minute=300)
+    wire = Wire(delay=0.01, seed=7)
+    chats = [11, 12, -1001]
+    wire.refuse_next(11, 0, 0.1)
+    wire.refuse_next(-1001, 3, 0.1)
+    wire.refuse_next(12, 7, 0.1, 0.1)
+    jobs = [send(limiter, wire, chat, n) for n in range(15) for chat in chats]
+    results = await asyncio.gather(*jobs)
+    assert results == [{"chat": chat, "number": n} for n in range(15) for chat in chats]
+    for chat in chats:
+        assert wire.order(chat) == list(range(15))
+
+
+async def test_usernames_and_numeric_strings_are_paced_as_groups() -> None:
+    assert chat_key("@volunteers") == "@volunteers" and is_group("@volunteers")
+    assert chat_key("-100123") == -100123 and is_group(-100123)
+    assert chat_key(42) == 42 and not is_group(42)
+    assert chat_key(None) is None
+    limiter = Blink(overall_per_second=1000, group_per_minute=2)
+    wire = Wire(delay=0)
+    for chats in (["@volunteers"] * 3, [-100123, "-100123", -100123], [42] * 3):
+        await asyncio.gather(*(send(limiter, wire, chat, n) for n, chat in enumerate(chats)))
+    at = [sent_at for _, _, sent_at in wire.sent]
+    window = 0.2 / SHARE
+    # Two per window: the third waits for the first to leave it; a private chat does not.
+    assert at[2] - at[0] >= window - SLACK
+    assert at[5] - at[3] >= window - SLACK
+    assert at[8] - at[6] < 0.05
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"share": 0},
+        {"share": 1.2},
+        {"overall_per_second": 0},
+        {"group_per_minute": -1},
+        {"max_retries": -1},
+        {"in_flight": 0},
+    ],
+)
+def test_settings_out_of_range_are_refused(settings: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match=next(iter(settings))):
+        PacedRateLimiter(**settings)  # type: ignore[arg-type]
+
+
+async def test_extbot_against_the_emulator_sends_at_the_paced_rate() -> None:
+    limits = Limits(overall_per_second=20, group_per_minute=None, private_per_second=None)
+    async with BotApiEmulator(token="123456:TEST", limits=limits) as emu:
+        users = [emu.user(n, f"Volunteer {n}") for n in range(1, 7)]
+        for user in users:
+            await user.start_bot()
+        limiter = PacedRateLimiter(overall_per_second=20, share=SHARE)
+        async with ExtBot(emu.token, base_url=emu.base_url, rate_limiter=limiter) as bot:
+            started = time.monotonic()
+            await asyncio.gather(
+                *(bot.send_message(u.user_id, f"{n}") for n in range(10) for u in users)
+            )
+            elapsed = time.monotonic() - started
+        assert emu.flood_rejections <= 1
+        for user in users:
+            assert [m.text for m in user.private_messages()] == [f"{n}" for n in range(10)]
+        sent = [c.time for c in emu.calls if c.method == "sendMessage" and c.status == 200]
+        assert most_in_window(sent, 1.0) <= 20
+    least = 60 / (20 * SHARE)
+    assert 0.9 * least <= elapsed <= 1.1 * least
+
+
+async def test_extbot_answers_a_tap_at_once_while_it_waits_out_a_real_429() -> None:
+    # The emulator allows 4 a second, the limiter is told 20: the fifth message earns a 429.
+    limits = Limits(overall_per_second=4, group_per_minute=None, private_per_second=None)
+    async with BotApiEmulator(token="123456:TEST", limits=limits) as emu:
+        users = [emu.user(n, f"Volunteer {n}") for n in range(1, 4)]
+        for user in users:
+            await user.start_bot()
+        limiter = PacedRateLimiter(overall_per_second=20, max_retries=3)
+        async with ExtBot(emu.token, base_url=emu.base_url, rate_limiter=limiter) as bot:
+            sends = [
+                asyncio.create_task(bot.send_message(u.user_id, f"{n}"))
+                for n in range(2)
+                for u in users
+            ]
+            await emu.wait_for(lambda: emu.flood_rejections > 0, timeout=5)
+            await asyncio.sleep(0.1)  # the limiter has read the 429 and is pausing
+            query = await users[0].tap(users[0].private_messages()[0], "c:1")
+            started = time.monotonic()
+            assert await bot.answer_callback_query(query, "Yours")
+            answered = time.monotonic() - started
+            delivered_then = emu.count("sendMessage", 200)
+            await asyncio.gather(*sends)
+        assert answered < 0.3
+        assert delivered_then < 6
+        assert (await emu.wait_callback_answer(query, timeout=1))["text"] == "Yours"
+        for user in users:
+            assert [m.text for m in user.private_messages()] == ["0", "1"]
