@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from telegram import BotCommand
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
 import handlers
@@ -19,6 +19,7 @@ from bot import runtime
 from bot.config import Config
 from bot.delivery import CardKeeper
 from bot.i18n import LANGUAGES
+from bot.pacing import PacedRateLimiter
 from bot.service import PairingService, utc_now
 from storage.db import Database
 
@@ -42,33 +43,6 @@ COMMANDS = {
         ("help", "使用说明"),
     ],
 }
-
-class TapFriendlyRateLimiter(AIORateLimiter):
-    """AIORateLimiter that never makes a tap's answer wait.
-
-    AIORateLimiter pauses every request while it waits out any 429, so one 429 on a group
-    card edit would leave every tapper's spinner turning until the query expires (15 s).
-    Callback answers are not messages and are not subject to the message flood limits: they
-    go straight through.
-    """
-
-    UNLIMITED: Final = frozenset({"answerCallbackQuery"})
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if endpoint in self.UNLIMITED:
-            return await callback(*args, **kwargs)
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
-
 
 # The updates the handlers use; Telegram sends no others.
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
@@ -97,12 +71,11 @@ def build_application(
     if rate_limiter:
         limits = config.telegram.rate_limit
         builder = builder.rate_limiter(
-            TapFriendlyRateLimiter(  # type: ignore[arg-type]
-                overall_max_rate=limits.overall_per_second,
-                overall_time_period=1,
-                group_max_rate=limits.group_per_minute,
-                group_time_period=60,
+            PacedRateLimiter(  # type: ignore[arg-type]
+                overall_per_second=limits.overall_per_second,
+                group_per_minute=limits.group_per_minute,
                 max_retries=limits.max_retries,
+                share=limits.share,
             )
         )
 

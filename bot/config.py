@@ -73,6 +73,7 @@ class RateLimitConfig(_Frozen):
     overall_per_second: float = Field(30, gt=0)
     group_per_minute: float = Field(20, gt=0)
     max_retries: int = Field(5, ge=0)
+    share: float = Field(0.95, gt=0, le=1)
 
 
 class TelegramConfig(_Frozen):
