@@ -19,7 +19,7 @@ from bot.i18n import pick_language, t
 from bot.render import details_message, holder_name, release_markup
 from bot.runtime import Context, cards, service
 from bot.service import parse_need_number
-from handlers.common import actor_of, language_for, reply
+from handlers.common import actor_of, coordinator_lang, language_for, reply
 
 log = logging.getLogger(__name__)
 
@@ -217,18 +217,6 @@ async def release_command(update: Update, context: Context) -> None:
 def freed_text(lang: str, need_id: int, previous: Holder) -> str:
     """What a coordinator is told after freeing a need."""
     return t(lang, "free_done", id=need_id, name=holder_name(previous))
-
-
-async def coordinator_lang(update: Update, context: Context) -> str | None:
-    """The caller's language if they are a coordinator; else tell them no and return None."""
-    user = update.effective_user
-    if user is None:
-        return None
-    lang = await language_for(context, user)
-    if not service(context).is_coordinator(user.id):
-        await reply(update, t(lang, "not_coordinator"))
-        return None
-    return lang
 
 
 async def free_command(update: Update, context: Context) -> None:

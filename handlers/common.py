@@ -51,6 +51,18 @@ async def reply(update: Update, text: str) -> None:
         )
 
 
+async def coordinator_lang(update: Update, context: Context) -> str | None:
+    """The caller's language if they are a coordinator; else tell them no and return None."""
+    user = update.effective_user
+    if user is None:
+        return None
+    lang = await language_for(context, user)
+    if not service(context).is_coordinator(user.id):
+        await reply(update, t(lang, "not_coordinator"))
+        return None
+    return lang
+
+
 def is_private(update: Update) -> bool:
     """Whether the update comes from a private chat with the bot."""
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE

@@ -24,7 +24,7 @@ from bot.domain import Group, Need, PrivateDetails
 from bot.i18n import t
 from bot.runtime import Context, cards, service
 from bot.service import TextProblem, clean_text, parse_need_number
-from handlers.common import actor_of, is_private, language_for, reply
+from handlers.common import actor_of, coordinator_lang, is_private, language_for, reply
 
 log = logging.getLogger(__name__)
 
@@ -265,14 +265,10 @@ async def cancel(update: Update, context: Context) -> None:
 async def repost(update: Update, context: Context) -> None:
     """/repost <number>: a coordinator posts a fresh card for a need (the old one, if the bot
     knows it, is deleted and its button stops working)."""
-    user = update.effective_user
-    if user is None:
+    user, lang = update.effective_user, await coordinator_lang(update, context)
+    if user is None or lang is None:
         return
     svc = service(context)
-    lang = await language_for(context, user)
-    if not svc.is_coordinator(user.id):
-        await reply(update, t(lang, "not_coordinator"))
-        return
     need_id = parse_need_number(" ".join(context.args or []))
     need = await svc.need(need_id) if need_id is not None else None
     if need is None or need.closed_at is not None:

@@ -17,7 +17,14 @@ from bot.render import (
 )
 from bot.runtime import Context, service
 from bot.service import parse_need_number
-from handlers.common import actor_of, is_private, language_for, private_link, reply
+from handlers.common import (
+    actor_of,
+    coordinator_lang,
+    is_private,
+    language_for,
+    private_link,
+    reply,
+)
 
 SHOW_HISTORY = 15
 
@@ -72,14 +79,10 @@ async def status(update: Update, context: Context) -> None:
 
 async def show(update: Update, context: Context) -> None:
     """/show <number>: a coordinator sees a need's private details and claim history."""
-    user = update.effective_user
-    if user is None:
+    user, lang = update.effective_user, await coordinator_lang(update, context)
+    if user is None or lang is None:
         return
     svc = service(context)
-    lang = await language_for(context, user)
-    if not svc.is_coordinator(user.id):
-        await reply(update, t(lang, "not_coordinator"))
-        return
     if not is_private(update):
         # Private details must never be shown in a group, even to a coordinator asking there.
         await reply(update, t(lang, "private_only", link=private_link(context)))
