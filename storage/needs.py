@@ -172,15 +172,6 @@ async def pairings_of(db: Database, user_id: int) -> list[Pairing]:
     ]
 
 
-async def active_claim_count(conn: aiosqlite.Connection, user_id: int) -> int:
-    """How many needs a volunteer holds now."""
-    async with conn.execute(
-        "SELECT COUNT(*) FROM claims WHERE volunteer_id = ? AND released_at IS NULL", (user_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
 _SETTLED = frozenset({ClaimOutcome.TAKEN, ClaimOutcome.ALREADY_YOURS, ClaimOutcome.CLOSED})
 
 
@@ -316,14 +307,16 @@ async def release_claim(
     A button left over from an ended pairing changes nothing, whoever taps it.
     """
     async with db.transaction() as conn:
-        async with conn.execute(
-            "SELECT need_id FROM claims WHERE id = ? AND volunteer_id = ? AND released_at IS NULL",
-            (claim_id, holder_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
+        rows = list(
+            await conn.execute_fetchall(
+                "SELECT need_id FROM claims"
+                " WHERE id = ? AND volunteer_id = ? AND released_at IS NULL",
+                (claim_id, holder_id),
+            )
+        )
+        if not rows:
             return ReleaseResult(ReleaseOutcome.NOT_HOLDER, None)
-        need = await _need_in(conn, row["need_id"])
+        need = await _need_in(conn, rows[0]["need_id"])
         assert need is not None and need.holder is not None
         await _end_active_claim(conn, need, holder_id, "released", now)
         after = await _need_in(conn, need.id)
