@@ -169,8 +169,9 @@ class CardKeeper:
         return message
 
     def _fingerprint(self, need: Need) -> int:
-        markup = card_markup(need, self.language)
-        return hash((card_text(need, self.language), markup.to_json() if markup else None))
+        # Everything a card shows comes from these (the language is the keeper's own);
+        # hashing them is far cheaper than rendering, and a loser's tap checks it.
+        return hash((need.summary, need.closed_at, need.holder))
 
     def track(self, task: asyncio.Task[None]) -> None:
         """Keep a background card task until it ends, so shutdown can wait for it."""

@@ -196,12 +196,14 @@ class PairingService:
     async def details_for(self, need_id: int, viewer_id: int) -> PrivateDetails | None:
         """A need's private details if the viewer may see them (holder or coordinator)."""
         need = await self.need(need_id)
-        if need is None:
-            return None
+        return await self.details_of(need, viewer_id) if need is not None else None
+
+    async def details_of(self, need: Need, viewer_id: int) -> PrivateDetails | None:
+        """The details of a need just read or decided, if the viewer may see them."""
         holds = need.holder is not None and need.holder.user_id == viewer_id
         if not holds and not self.is_coordinator(viewer_id):
             return None
-        return await needs.details(self.db, need_id)
+        return await needs.details(self.db, need.id)
 
     async def need_by_details_link(self, payload: str, viewer_id: int) -> Need | None:
         """The need a deep-link payload names, if the viewer is its current holder."""

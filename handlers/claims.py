@@ -39,7 +39,8 @@ async def answer(query: CallbackQuery, text: str | None = None, url: str | None 
 async def deliver_details(context: Context, need: Need, user_id: int, lang: str) -> Delivery:
     """Send a holder the household's private details, with a Release button."""
     svc = service(context)
-    details = await svc.details_for(need.id, user_id)
+    # ``need`` comes from the decision that made ``user_id`` its holder: no need to re-read it.
+    details = await svc.details_of(need, user_id)
     if details is None or need.holder is None:
         return Delivery.FAILED
     text = details_message(need, details, lang)
