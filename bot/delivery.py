@@ -8,6 +8,7 @@ and network faults, which are retried a few times with backoff.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ T = TypeVar("T")
 
 NETWORK_ATTEMPTS = 4
 DRAIN_SECONDS = 10.0
+POST_WAIT_SECONDS = 3.0
 
 
 class Delivery(enum.Enum):
@@ -63,12 +65,17 @@ def surely_not_sent(error: NetworkError) -> bool:
 
 
 async def with_retries(
-    call: Callable[[], Awaitable[T]], what: str, *, idempotent: bool = True
+    call: Callable[[], Awaitable[T]],
+    what: str,
+    *,
+    idempotent: bool = True,
+    wait_out_429: bool = True,
 ) -> T:
     """Run a Bot API call, retrying network faults with backoff; other errors raise.
 
     Edits and tap answers are idempotent and always retried. A send is retried only when it
-    surely did not arrive; an ambiguous failure is raised for the caller to handle.
+    surely did not arrive; an ambiguous failure is raised for the caller to handle. Without
+    ``wait_out_429`` a 429 is raised at once (an answer that waited would come too late).
     """
     delay = 0.5
     for attempt in range(1, NETWORK_ATTEMPTS + 1):
@@ -76,7 +83,7 @@ async def with_retries(
             return await call()
         except RetryAfter as exc:
             # The rate limiter already retried; wait once more rather than drop the message.
-            if attempt == NETWORK_ATTEMPTS:
+            if attempt == NETWORK_ATTEMPTS or not wait_out_429:
                 raise
             await asyncio.sleep(retry_seconds(exc))
         except (Forbidden, BadRequest):
@@ -100,6 +107,7 @@ async def send_private(
                 user_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
             ),
             "private message",
+            idempotent=False,
         )
     except Forbidden:
         return Delivery.UNREACHABLE
@@ -129,26 +137,35 @@ class CardKeeper:
         self._posting: dict[int, asyncio.Future[None]] = {}
 
     async def post(self, need_id: int) -> Message:
-        """Send a need's card to its group and remember it; raises what Telegram raised."""
-        done = asyncio.get_running_loop().create_future()
+        """Send a need's card to its group and remember it; raises what Telegram raised.
+
+        Posts of one need go one at a time (a /repost during the start-up repost waits).
+        """
+        while (earlier := self._posting.get(need_id)) is not None:
+            await asyncio.shield(earlier)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._posting[need_id] = done
         try:
-            return await self._post(need_id)
+            message = await self._post(need_id)
         finally:
             del self._posting[need_id]
             done.set_result(None)
+        # The card went out showing the need as read before the send; if a claim or a
+        # release came in meanwhile, bring it up to date (no call if it is current).
+        self.refresh(need_id)
+        return message
 
-    async def posted(self, need_id: int) -> bool:
-        """If this need's card is being posted now, wait until it is recorded; else False.
+    async def posted(self, need_id: int, timeout: float = POST_WAIT_SECONDS) -> None:  # noqa: ASYNC109
+        """If this need's card is being posted now, wait (a little) until it is recorded.
 
         A tap can arrive between Telegram showing a card and the bot recording its message
-        id; such a tap is decided once the card is recorded, not refused.
+        id. Every tap that finds the post under way waits on the same future, so they go on
+        in the order they came; a post stuck behind flood limits is not waited for long.
         """
         waiting = self._posting.get(need_id)
-        if waiting is None:
-            return False
-        await asyncio.shield(waiting)
-        return True
+        if waiting is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(waiting), timeout)
 
     async def _post(self, need_id: int) -> Message:
         need = await self.service.need(need_id)

@@ -31,7 +31,7 @@ DETAILS_BEFORE_ANSWER_SECONDS = 4.0
 async def answer(query: CallbackQuery, text: str | None = None, url: str | None = None) -> None:
     """Answer a tap (network faults retried); a query too old to answer is logged, not raised."""
     try:
-        await with_retries(lambda: query.answer(text, url=url), "tap answer")
+        await with_retries(lambda: query.answer(text, url=url), "tap answer", wait_out_429=False)
     except TelegramError as exc:
         log.info("tap not answered: %s", exc.__class__.__name__)
 
@@ -75,11 +75,11 @@ async def claim_tapped(update: Update, context: Context) -> None:
     if need_id is None or card is None:
         await answer(query, t(await language_for(context, user), "answer_bad_button"))
         return
-    # No await may come before this call: the order tasks reach the writer is the order
-    # Telegram delivered the taps.
+    # A tap on a card whose message id is still being recorded waits for it (all such taps
+    # on one future, so in order). Otherwise no await may come before the claim: the order
+    # tasks reach the database is the order Telegram delivered the taps.
+    await cards(context).posted(need_id)
     result = await svc.claim(need_id, actor_of(user), card)
-    if result.outcome is ClaimOutcome.WRONG_CARD and await cards(context).posted(need_id):
-        result = await svc.claim(need_id, actor_of(user), card)
     lang = pick_language(result.language, user.language_code, svc.config.language)
     need = result.need
     if result.outcome is ClaimOutcome.WON:
@@ -116,12 +116,15 @@ async def claim_tapped(update: Update, context: Context) -> None:
         # The link opens the private chat, where the details arrive again.
         url = details_link(context, need.holder.claim_id)
         await answer(query, t(lang, "answer_already_yours"), url=url)
+    elif result.outcome is ClaimOutcome.CLOSED:
+        assert need is not None
+        await answer(query, t(lang, "answer_closed"))
+        cards(context).refresh(need.id, seen=need)
     elif result.outcome is ClaimOutcome.LIMIT_REACHED:
         await answer(query, t(lang, "answer_limit", count=result.open_claims))
     else:
         key = {
             ClaimOutcome.NOT_FOUND: "answer_not_found",
-            ClaimOutcome.CLOSED: "answer_closed",
             ClaimOutcome.WRONG_CARD: "answer_bad_button",
         }[result.outcome]
         await answer(query, t(lang, key))

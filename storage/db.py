@@ -92,6 +92,11 @@ class Database:
             raise RuntimeError("database is not open")
         return self._reader
 
+    @property
+    def writing(self) -> bool:
+        """Whether a task holds the writer now (a write may be about to commit)."""
+        return self._write_lock.locked()
+
     @contextlib.asynccontextmanager
     async def serialised(self) -> AsyncIterator[aiosqlite.Connection]:
         """The writer connection to this task alone, with no transaction opened yet.

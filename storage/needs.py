@@ -236,11 +236,14 @@ async def claim(
     person, the claim, the audit row, in one transaction).
     """
     user_id = volunteer.user_id
-    refusal = _refusal(await _look(db.reader, need_id, user_id), user_id, card, None)
-    # Only a need already held or closed is answered from the first look: a card being
-    # posted right now may not be recorded yet, so "no such card" waits for the writer.
-    if refusal is not None and refusal.outcome in _SETTLED:
-        return refusal
+    # The first look is only trusted while nobody writes: a release under way could free
+    # the need for this tap, which must then be decided in turn, under the lock.
+    if not db.writing:
+        refusal = _refusal(await _look(db.reader, need_id, user_id), user_id, card, None)
+        # Only a need already held or closed is answered from the first look: "no such
+        # card" may be a card still being recorded, so that waits for the writer.
+        if refusal is not None and refusal.outcome in _SETTLED and not db.writing:
+            return refusal
     async with db.serialised() as conn:
         look = await _look(conn, need_id, user_id)
         refusal = _refusal(look, user_id, card, max_open_claims)

@@ -571,3 +571,47 @@ async def test_username_belongs_to_whoever_shows_it_now(harness):
     assert harness.private_texts(COORDINATOR_ID)[-1] == "Need #1 is now held by New Alice."
     assert (await harness.service.need(1)).holder.user_id == 9
     assert int(card.params["chat_id"]) == GROUP_ID
+
+
+async def test_sends_are_not_repeated_after_an_ambiguous_failure_and_answers_skip_429s():
+    from datetime import timedelta
+
+    import httpx
+    from telegram.error import RetryAfter, TimedOut
+
+    from bot import delivery
+
+    class Bot:
+        sent = 0
+
+        async def send_message(self, *args, **kwargs):
+            self.sent += 1
+            try:
+                raise httpx.ReadTimeout("answer lost")
+            except httpx.ReadTimeout as exc:
+                raise TimedOut() from exc  # Telegram may have delivered it
+
+    bot = Bot()
+    assert await delivery.send_private(bot, 5, "details") is delivery.Delivery.FAILED
+    assert bot.sent == 1, "a send that may have arrived is not sent again"
+
+    calls = []
+
+    async def answer():
+        calls.append(1)
+        raise RetryAfter(timedelta(seconds=5))
+
+    with pytest.raises(RetryAfter):
+        await delivery.with_retries(answer, "tap answer", wait_out_429=False)
+    assert calls == [1]
+
+
+async def test_two_posts_of_one_need_go_one_after_the_other(harness):
+    card = await harness.post_card()
+    keeper = harness.app.bot_data[runtime.CARDS]
+    first, second = await asyncio.gather(keeper.post(1), keeper.post(1))
+    assert first.message_id != second.message_id
+    assert (await harness.service.need(1)).card_message_id == second.message_id
+    await keeper.posted(1)  # returns: nothing left under way
+    assert keeper._posting == {}
+    assert card.result["message_id"] != second.message_id

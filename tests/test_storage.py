@@ -196,3 +196,20 @@ async def test_a_claim_is_committed_when_the_call_returns(config, tmp_path):
     finally:
         await reopened.close()
         await db.close()
+
+
+async def test_a_tap_during_a_release_is_decided_in_turn(db):
+    need_id = await post(db)
+    await needs.claim(db, need_id, actor(5), 3, NOW)
+    # The holder's release holds the writer and has not committed when two taps come in.
+    async with db.serialised() as conn:
+        release = asyncio.ensure_future(needs.release(db, need_id, 5, False, NOW))
+        early = asyncio.ensure_future(needs.claim(db, need_id, actor(6), 3, NOW))
+        await asyncio.sleep(0.05)
+        assert not early.done(), "not answered from a look taken while a write was under way"
+        assert conn is db.writer
+    later = await needs.claim(db, need_id, actor(7), 3, NOW)
+    await release
+    won = await early
+    assert won.outcome is ClaimOutcome.WON, "the earlier tap, after the release, wins"
+    assert later.outcome is ClaimOutcome.TAKEN
