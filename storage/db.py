@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +35,7 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._frees = 0
 
     async def open(self) -> None:
         """Open both connections and bring the schema up to date.
@@ -92,10 +93,19 @@ class Database:
             raise RuntimeError("database is not open")
         return self._reader
 
+    @contextlib.contextmanager
+    def freeing(self) -> Iterator[None]:
+        """Mark a write that may free a need (a release) as under way, queued ones included."""
+        self._frees += 1
+        try:
+            yield
+        finally:
+            self._frees -= 1
+
     @property
-    def writing(self) -> bool:
-        """Whether a task holds the writer now (a write may be about to commit)."""
-        return self._write_lock.locked()
+    def frees_under_way(self) -> bool:
+        """Whether a release is being written or waits to be (see ``freeing``)."""
+        return self._frees > 0
 
     @contextlib.asynccontextmanager
     async def serialised(self) -> AsyncIterator[aiosqlite.Connection]:

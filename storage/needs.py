@@ -236,13 +236,13 @@ async def claim(
     person, the claim, the audit row, in one transaction).
     """
     user_id = volunteer.user_id
-    # The first look is only trusted while nobody writes: a release under way could free
+    # The first look is only trusted while no release is under way or queued: one could free
     # the need for this tap, which must then be decided in turn, under the lock.
-    if not db.writing:
+    if not db.frees_under_way:
         refusal = _refusal(await _look(db.reader, need_id, user_id), user_id, card, None)
         # Only a need already held or closed is answered from the first look: "no such
         # card" may be a card still being recorded, so that waits for the writer.
-        if refusal is not None and refusal.outcome in _SETTLED and not db.writing:
+        if refusal is not None and refusal.outcome in _SETTLED and not db.frees_under_way:
             return refusal
     async with db.serialised() as conn:
         look = await _look(conn, need_id, user_id)
@@ -288,18 +288,21 @@ async def release(
     db: Database, need_id: int, actor_id: int, as_coordinator: bool, now: datetime
 ) -> ReleaseResult:
     """End the active claim on a need: by its holder ("released") or a coordinator ("freed")."""
-    async with db.transaction() as conn:
-        need = await _need_in(conn, need_id)
-        if need is None:
-            return ReleaseResult(ReleaseOutcome.NOT_FOUND, None)
-        if need.holder is None:
-            return ReleaseResult(ReleaseOutcome.NOT_CLAIMED, need)
-        is_holder = need.holder.user_id == actor_id
-        if not is_holder and not as_coordinator:
-            return ReleaseResult(ReleaseOutcome.NOT_HOLDER, need)
-        await _end_active_claim(conn, need, actor_id, "released" if is_holder else "freed", now)
-        after = await _need_in(conn, need_id)
-    return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=need.holder)
+    with db.freeing():
+        async with db.transaction() as conn:
+            need = await _need_in(conn, need_id)
+            if need is None:
+                return ReleaseResult(ReleaseOutcome.NOT_FOUND, None)
+            if need.holder is None:
+                return ReleaseResult(ReleaseOutcome.NOT_CLAIMED, need)
+            is_holder = need.holder.user_id == actor_id
+            if not is_holder and not as_coordinator:
+                return ReleaseResult(ReleaseOutcome.NOT_HOLDER, need)
+            await _end_active_claim(
+                conn, need, actor_id, "released" if is_holder else "freed", now
+            )
+            after = await _need_in(conn, need_id)
+        return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=need.holder)
 
 
 async def release_claim(
@@ -309,54 +312,58 @@ async def release_claim(
 
     A button left over from an ended pairing changes nothing, whoever taps it.
     """
-    async with db.transaction() as conn:
-        rows = list(
-            await conn.execute_fetchall(
-                "SELECT need_id FROM claims"
-                " WHERE id = ? AND volunteer_id = ? AND released_at IS NULL",
-                (claim_id, holder_id),
+    with db.freeing():
+        async with db.transaction() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "SELECT need_id FROM claims"
+                    " WHERE id = ? AND volunteer_id = ? AND released_at IS NULL",
+                    (claim_id, holder_id),
+                )
             )
-        )
-        if not rows:
-            return ReleaseResult(ReleaseOutcome.NOT_HOLDER, None)
-        need = await _need_in(conn, rows[0]["need_id"])
-        assert need is not None and need.holder is not None
-        await _end_active_claim(conn, need, holder_id, "released", now)
-        after = await _need_in(conn, need.id)
-    return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=need.holder)
+            if not rows:
+                return ReleaseResult(ReleaseOutcome.NOT_HOLDER, None)
+            need = await _need_in(conn, rows[0]["need_id"])
+            assert need is not None and need.holder is not None
+            await _end_active_claim(conn, need, holder_id, "released", now)
+            after = await _need_in(conn, need.id)
+        return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=need.holder)
 
 
 async def reassign(
     db: Database, need_id: int, to_user_id: int, coordinator_id: int, now: datetime
 ) -> ReleaseResult:
     """A coordinator gives a need to someone else (or to someone, if it was open)."""
-    async with db.transaction() as conn:
-        need = await _need_in(conn, need_id)
-        if need is None:
-            return ReleaseResult(ReleaseOutcome.NOT_FOUND, None)
-        async with conn.execute("SELECT 1 FROM people WHERE user_id = ?", (to_user_id,)) as cur:
-            if await cur.fetchone() is None:
-                return ReleaseResult(ReleaseOutcome.UNKNOWN_PERSON, need)
-        if need.holder is not None:
-            if need.holder.user_id == to_user_id:
-                return ReleaseResult(ReleaseOutcome.SAME_PERSON, need)
-            await _end_active_claim(conn, need, coordinator_id, "reassigned", now)
-        cursor = await conn.execute(
-            "INSERT INTO claims (need_id, volunteer_id, team, claimed_at, assigned_by)"
-            " SELECT ?, user_id, team, ?, ? FROM people WHERE user_id = ?",
-            (need_id, to_db_time(now), coordinator_id, to_user_id),
-        )
-        await audit.record(
-            conn,
-            now,
-            coordinator_id,
-            "assigned",
-            need_id,
-            cursor.lastrowid,
-            volunteer_id=to_user_id,
-        )
-        after = await _need_in(conn, need_id)
-    return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=need.holder)
+    with db.freeing():
+        async with db.transaction() as conn:
+            need = await _need_in(conn, need_id)
+            if need is None:
+                return ReleaseResult(ReleaseOutcome.NOT_FOUND, None)
+            async with conn.execute(
+                "SELECT 1 FROM people WHERE user_id = ?", (to_user_id,)
+            ) as cur:
+                if await cur.fetchone() is None:
+                    return ReleaseResult(ReleaseOutcome.UNKNOWN_PERSON, need)
+            if need.holder is not None:
+                if need.holder.user_id == to_user_id:
+                    return ReleaseResult(ReleaseOutcome.SAME_PERSON, need)
+                await _end_active_claim(conn, need, coordinator_id, "reassigned", now)
+            cursor = await conn.execute(
+                "INSERT INTO claims (need_id, volunteer_id, team, claimed_at, assigned_by)"
+                " SELECT ?, user_id, team, ?, ? FROM people WHERE user_id = ?",
+                (need_id, to_db_time(now), coordinator_id, to_user_id),
+            )
+            await audit.record(
+                conn,
+                now,
+                coordinator_id,
+                "assigned",
+                need_id,
+                cursor.lastrowid,
+                volunteer_id=to_user_id,
+            )
+            after = await _need_in(conn, need_id)
+        return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=need.holder)
 
 
 async def claim_history(db: Database, need_id: int) -> list[ClaimRecord]:
