@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -106,10 +106,28 @@ async def post_in_group(update: Update, context: Context) -> None:
     if isinstance(result, TextProblem):
         await reply(update, problem_text(lang, result))
         return
-    if await send_card(context, result, lang, user.id):
+    in_background(context, card_then_tidy(context, result, lang, user.id, message))
+
+
+async def card_then_tidy(
+    context: Context, need: Need, lang: str, author_id: int, command: Message
+) -> None:
+    """Post the card, then remove the coordinator's /post message from the group."""
+    if await send_card(context, need, lang, author_id):
         # The bot may not have the right to delete; then the command stays, no harm.
         with contextlib.suppress(TelegramError):
-            await message.delete()
+            await command.delete()
+
+
+def in_background(context: Context, work: Coroutine[Any, Any, None]) -> None:
+    """Run a card post without holding up updates.
+
+    A group takes 20 messages a minute: a handler that waited for its card would keep one
+    of the few update-processing slots, and a coordinator posting a list would soon hold
+    them all while volunteers' taps on the first cards wait past Telegram's 15 s. Cards of
+    one group still go out in order (the pacing keeps each chat's order).
+    """
+    cards(context).track(asyncio.get_running_loop().create_task(work))
 
 
 async def send_card(context: Context, need: Need, lang: str, author_id: int) -> bool:
@@ -249,9 +267,17 @@ async def publish(update: Update, context: Context, draft: Draft, group: Group, 
     if isinstance(result, TextProblem):
         await context.bot.send_message(user.id, problem_text(lang, result))
         return
-    if await send_card(context, result, lang, user.id):
-        text = t(lang, "post_done", id=result.id, group=html.escape(group.title))
-        await context.bot.send_message(user.id, text, parse_mode="HTML")
+    done = t(lang, "post_done", id=result.id, group=html.escape(group.title))
+    in_background(context, card_then_confirm(context, result, lang, user.id, done))
+
+
+async def card_then_confirm(
+    context: Context, need: Need, lang: str, author_id: int, confirmation: str
+) -> None:
+    """Post the card, then tell the coordinator it is up."""
+    if await send_card(context, need, lang, author_id):
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(author_id, confirmation, parse_mode="HTML")
 
 
 @in_arrival_order

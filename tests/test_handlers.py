@@ -464,6 +464,7 @@ async def test_fairness_with_concurrent_update_processing(tmp_path):
         svc = app.bot_data[runtime.SERVICE]
         await svc.group_seen(GROUP_ID, "Volunteers")
         await app.process_update(command_in_group(app.bot, COORDINATOR, "/post rice"))
+        await app.bot_data[runtime.CARDS].drain()  # the card goes out in the background
         card_id = api.of("sendMessage")[-1].result["message_id"]
         taps = [tap_update(app.bot, user(3000 + i), "c:1", card_id) for i in range(200)]
         for update in taps:

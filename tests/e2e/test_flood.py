@@ -74,3 +74,24 @@ async def test_a_429_on_a_card_edit_does_not_hold_back_tap_answers(
         answer = await emu.wait_callback_answer(await carol.tap(cards(emu)[1], "c:2"), 5)
         assert answer["text"] == "Already claimed by P1."
         assert emu.callback_queries[next(reversed(emu.callback_queries))].answered_at - tapped < 1
+
+
+async def test_taps_are_answered_while_many_cards_wait_for_the_group_limit(
+    emu, group, coordinator, run_bot, monkeypatch
+):
+    from bot import delivery
+
+    monkeypatch.setattr(delivery, "DRAIN_SECONDS", 0.5)  # the queued cards are not waited for
+    emu.limits = Limits(overall_per_second=None, group_per_minute=3, private_per_second=None)
+    async with run_bot(rate_limit={"group_per_minute": 3}):
+        # More posts than update-processing slots (8), most of them waiting for the group.
+        for n in range(12):
+            await coordinator.send(group, f"/post@{USERNAME} household {n}")
+        await emu.wait_for(lambda: len(cards(emu)) >= 1, timeout=10)
+        volunteer = emu.user(8100, "Quick")
+        tapped = emu.clock.now()
+        answer = await emu.wait_callback_answer(await volunteer.tap(cards(emu)[0], "c:1"), 5)
+        assert answer["text"].startswith("It's yours")
+        query = emu.callback_queries[next(reversed(emu.callback_queries))]
+        assert query.answered_at - tapped < 2
+        assert len(cards(emu)) < 12, "the group limit still holds the rest back"
