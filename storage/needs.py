@@ -284,6 +284,15 @@ async def _end_active_claim(
     )
 
 
+async def _released(
+    conn: aiosqlite.Connection, need: Need, actor_id: int, reason: str, now: datetime
+) -> ReleaseResult:
+    """End the need's active claim inside the caller's transaction; the need as it is now."""
+    await _end_active_claim(conn, need, actor_id, reason, now)
+    after = await _need_in(conn, need.id)
+    return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=need.holder)
+
+
 async def release(
     db: Database, need_id: int, actor_id: int, as_coordinator: bool, now: datetime
 ) -> ReleaseResult:
@@ -298,11 +307,8 @@ async def release(
             is_holder = need.holder.user_id == actor_id
             if not is_holder and not as_coordinator:
                 return ReleaseResult(ReleaseOutcome.NOT_HOLDER, need)
-            await _end_active_claim(
-                conn, need, actor_id, "released" if is_holder else "freed", now
-            )
-            after = await _need_in(conn, need_id)
-        return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=need.holder)
+            reason = "released" if is_holder else "freed"
+            return await _released(conn, need, actor_id, reason, now)
 
 
 async def release_claim(
@@ -325,9 +331,7 @@ async def release_claim(
                 return ReleaseResult(ReleaseOutcome.NOT_HOLDER, None)
             need = await _need_in(conn, rows[0]["need_id"])
             assert need is not None and need.holder is not None
-            await _end_active_claim(conn, need, holder_id, "released", now)
-            after = await _need_in(conn, need.id)
-        return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=need.holder)
+            return await _released(conn, need, holder_id, "released", now)
 
 
 async def reassign(
@@ -339,11 +343,10 @@ async def reassign(
             need = await _need_in(conn, need_id)
             if need is None:
                 return ReleaseResult(ReleaseOutcome.NOT_FOUND, None)
-            async with conn.execute(
+            if not await conn.execute_fetchall(
                 "SELECT 1 FROM people WHERE user_id = ?", (to_user_id,)
-            ) as cur:
-                if await cur.fetchone() is None:
-                    return ReleaseResult(ReleaseOutcome.UNKNOWN_PERSON, need)
+            ):
+                return ReleaseResult(ReleaseOutcome.UNKNOWN_PERSON, need)
             if need.holder is not None:
                 if need.holder.user_id == to_user_id:
                     return ReleaseResult(ReleaseOutcome.SAME_PERSON, need)
