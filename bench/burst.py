@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,3 +157,31 @@ def verdict(
         if uid in winners and q in api.answered
     ]
     return not problems, "; ".join(problems), latencies, winner_latencies
+
+
+def judged_run(
+    impl: str,
+    mode: str,
+    synchronous: str,
+    concurrency: int,
+    taps: Sequence[Tap],
+    elapsed: float,
+    api: TimedBotApi,
+    holders: dict[int, int],
+) -> Run:
+    """One implementation's run, with its verdict, latencies and the API calls it made."""
+    correct, problem, latencies, winner_latencies = verdict(taps, api, holders)
+    calls = dict(Counter(call.method for call in api.calls))
+    return Run(
+        impl,
+        mode,
+        synchronous,
+        concurrency,
+        len(taps),
+        elapsed,
+        latencies,
+        winner_latencies,
+        correct,
+        problem,
+        calls,
+    )

@@ -51,8 +51,8 @@ from bench.burst import (
     TimedBotApi,
     burst,
     feed,
+    judged_run,
     tap_updates,
-    verdict,
 )
 from bench.claim_sketch import lean_sketch_run, sketch_run
 from bench.timing import machine, median, percentile, table
@@ -146,21 +146,7 @@ async def product_run(
                 "SELECT need_id, volunteer_id FROM claims WHERE released_at IS NULL"
             )
             holders = {row["need_id"]: row["volunteer_id"] for row in rows}
-    correct, problem, latencies, winner_latencies = verdict(taps, api, holders)
-    calls = dict(Counter(call.method for call in api.calls))
-    return Run(
-        "product",
-        mode,
-        synchronous,
-        concurrency,
-        len(taps),
-        elapsed,
-        latencies,
-        winner_latencies,
-        correct,
-        problem,
-        calls,
-    )
+    return judged_run("product", mode, synchronous, concurrency, taps, elapsed, api, holders)
 
 
 async def reference_run(
@@ -224,21 +210,7 @@ async def reference_run(
                 holders = {row[0]: row[1] for row in await cursor.fetchall() if row[1]}
         finally:
             await conn.close()
-    correct, problem, latencies, winner_latencies = verdict(taps, api, holders)
-    calls = dict(Counter(call.method for call in api.calls))
-    return Run(
-        "reference",
-        mode,
-        synchronous,
-        concurrency,
-        len(taps),
-        elapsed,
-        latencies,
-        winner_latencies,
-        correct,
-        problem,
-        calls,
-    )
+    return judged_run("reference", mode, synchronous, concurrency, taps, elapsed, api, holders)
 
 
 IMPLEMENTATIONS: dict[str, Callable[..., Awaitable[Run]]] = {

@@ -17,7 +17,6 @@ import asyncio
 import sqlite3
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,8 +35,8 @@ from bench.burst import (
     Tap,
     TimedBotApi,
     feed,
+    judged_run,
     tap_updates,
-    verdict,
 )
 from bot import callbacks
 from bot.config import Config
@@ -312,20 +311,17 @@ async def _sketch_run(
             )
         finally:
             await writer.close()
-    correct, problem, latencies, winner_latencies = verdict(taps, api, holders)
-    calls = dict(Counter(call.method for call in api.calls))
-    if recorded != len(taps) + 1:  # every tapper and the coordinator
-        correct, problem = False, f"{problem}; {recorded} people recorded".lstrip("; ")
-    return Run(
+    run = judged_run(
         "lean-sketch" if lean else "sketch",
         mode,
         synchronous,
         concurrency,
-        len(taps),
+        taps,
         elapsed,
-        latencies,
-        winner_latencies,
-        correct,
-        problem,
-        calls,
+        api,
+        holders,
     )
+    if recorded != len(taps) + 1:  # every tapper and the coordinator
+        run.correct = False
+        run.problem = f"{run.problem}; {recorded} people recorded".lstrip("; ")
+    return run
