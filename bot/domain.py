@@ -8,7 +8,7 @@ pairing between a volunteer (and their team) and a need; released claims stay as
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 
@@ -51,7 +51,7 @@ class Group:
     title: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class PrivateDetails:
     """A household's private details: never shown in the group, the logs or button data."""
 
@@ -68,6 +68,11 @@ class PrivateDetails:
     def values(self) -> list[str]:
         """The filled-in details, for checks that they never leak."""
         return [v for f in fields(self) if (v := getattr(self, f.name)) is not None]
+
+    def __repr__(self) -> str:
+        # Which details are there, never what they say: a stray log line leaks nothing.
+        filled = [f.name for f in fields(self) if getattr(self, f.name) is not None]
+        return f"PrivateDetails(filled={filled})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +162,8 @@ class ClaimResult:
     # (None: go by Telegram's language_code) and whether they have started the bot.
     language: str | None = None
     started_bot: bool = False
+    # The winner's household details, read in the same trip as the decision (None otherwise).
+    details: PrivateDetails | None = field(default=None, repr=False)
 
 
 class ReleaseOutcome(enum.StrEnum):

@@ -14,7 +14,15 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
 from bot.delivery import Delivery, send_private, with_retries
-from bot.domain import CardRef, ClaimOutcome, Holder, Need, ReleaseOutcome, ReleaseResult
+from bot.domain import (
+    CardRef,
+    ClaimOutcome,
+    Holder,
+    Need,
+    PrivateDetails,
+    ReleaseOutcome,
+    ReleaseResult,
+)
 from bot.i18n import pick_language, t
 from bot.render import details_message, holder_name, release_markup
 from bot.runtime import Context, cards, service
@@ -36,11 +44,21 @@ async def answer(query: CallbackQuery, text: str | None = None, url: str | None 
         log.info("tap not answered: %s", exc.__class__.__name__)
 
 
-async def deliver_details(context: Context, need: Need, user_id: int, lang: str) -> Delivery:
-    """Send a holder the household's private details, with a Release button."""
+async def deliver_details(
+    context: Context,
+    need: Need,
+    user_id: int,
+    lang: str,
+    details: PrivateDetails | None = None,
+) -> Delivery:
+    """Send a holder the household's private details, with a Release button.
+
+    ``need`` (and ``details``, if given) come from the decision that made ``user_id`` its
+    holder: no need to read them again.
+    """
     svc = service(context)
-    # ``need`` comes from the decision that made ``user_id`` its holder: no need to re-read it.
-    details = await svc.details_of(need, user_id)
+    if details is None:
+        details = await svc.details_of(need, user_id)
     if details is None or need.holder is None:
         return Delivery.FAILED
     text = details_message(need, details, lang)
@@ -88,13 +106,14 @@ async def claim_tapped(update: Update, context: Context) -> None:
         if result.started_bot:
             # Known to be reachable: answer at once, then send the details.
             await answer(query, t(lang, "answer_won"))
-            await deliver_details(context, need, user.id, lang)
+            await deliver_details(context, need, user.id, lang, result.details)
             return
         # Not known to be reachable: try the details first (a 403 comes back at once), but
         # never so long that the tap's answer would come too late for Telegram.
         try:
             delivery = await asyncio.wait_for(
-                deliver_details(context, need, user.id, lang), DETAILS_BEFORE_ANSWER_SECONDS
+                deliver_details(context, need, user.id, lang, result.details),
+                DETAILS_BEFORE_ANSWER_SECONDS,
             )
         except TimeoutError:
             delivery = Delivery.FAILED

@@ -3,7 +3,9 @@
 All tasks share these connections. Writes go through :meth:`Database.transaction`, which holds
 an ``asyncio.Lock`` around ``BEGIN IMMEDIATE`` ... ``COMMIT`` so that transactions of different
 tasks never interleave on the shared writer connection. The lock is FIFO, which is what keeps
-first-come claims fair: the first task to ask decides first.
+first-come claims fair: the first task to ask decides first. A hot write (a claim) can instead
+be one plain function run on the writer's thread with :meth:`Database.write`: the same lock and
+order, but one trip to that thread instead of one per statement.
 
 Reads use a second connection: in WAL mode it sees only committed data, so a reader never
 observes a claim that is still being decided.
@@ -14,16 +16,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar, cast
 
 import aiosqlite
 
 from storage.migrations import MIGRATIONS
 
+if TYPE_CHECKING:
+    from bot.domain import Need
+
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+# One SQL statement and its parameters, built by one module and executed by another.
+Statement = tuple[str, tuple[Any, ...]]
+
+
+class _Connection(aiosqlite.Connection):
+    """aiosqlite's connection, which can also run a plain function on its own thread."""
+
+    async def call(
+        self,
+        fn: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """``fn(connection, ...)`` on this connection's thread: one trip, however many statements.
+
+        aiosqlite has no public call for this; ``_execute`` is how its own methods queue work
+        on the thread (pinned in pyproject.toml; tests/test_storage.py covers it).
+        """
+        queued = self._execute(lambda: fn(self._conn, *args, **kwargs))  # type: ignore[no-untyped-call]
+        return cast(T, await queued)
 
 
 class Database:
@@ -32,10 +60,18 @@ class Database:
     def __init__(self, path: Path | str, synchronous: Literal["full", "normal"] = "full") -> None:
         self.path = Path(path)
         self.synchronous = synchronous
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self._writer: _Connection | None = None
+        self._reader: _Connection | None = None
         self._write_lock = asyncio.Lock()
-        self._frees = 0
+        self._lock_users = 0  # tasks holding or waiting for the write lock
+        # What a losing tap is told, kept in memory so that it costs no trip to a database
+        # thread: needs already held or closed, as last committed or read (storage.needs
+        # keeps it), and everyone's chosen language (storage.people keeps it; read at open).
+        # Only this process writes claims and languages: Telegram lets one bot poll at a time.
+        self.settled: dict[int, Need] = {}
+        self.languages: dict[int, str] = {}
+        self._unsettling = 0
+        self._unsettlings_begun = 0
 
     async def open(self) -> None:
         """Open both connections and bring the schema up to date.
@@ -49,14 +85,20 @@ class Database:
             self._writer = await self._connect()
             await self._writer.execute("PRAGMA journal_mode=WAL")
             await self.migrate()
+            rows = await self._writer.execute_fetchall(
+                "SELECT user_id, language FROM people WHERE language IS NOT NULL"
+            )
+            self.languages = {row[0]: row[1] for row in rows}
             self._reader = await self._connect()
         except BaseException:
             await self.close()
             raise
 
-    async def _connect(self) -> aiosqlite.Connection:
+    async def _connect(self) -> _Connection:
+        path = str(self.path)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn = _Connection(lambda: sqlite3.connect(path, isolation_level=None), iter_chunk_size=64)
+        await conn
         try:
             conn.row_factory = aiosqlite.Row
             await conn.execute(f"PRAGMA synchronous={self.synchronous.upper()}")
@@ -82,46 +124,78 @@ class Database:
         await self.close()
 
     @property
-    def writer(self) -> aiosqlite.Connection:
+    def writer(self) -> _Connection:
         if self._writer is None:
             raise RuntimeError("database is not open")
         return self._writer
 
     @property
-    def reader(self) -> aiosqlite.Connection:
+    def reader(self) -> _Connection:
         if self._reader is None:
             raise RuntimeError("database is not open")
         return self._reader
 
     @contextlib.contextmanager
-    def freeing(self) -> Iterator[None]:
-        """Mark a write that may free a need (a release) as under way, queued ones included."""
-        self._frees += 1
+    def unsettling(self) -> Iterator[None]:
+        """Mark a write that may change what a settled need's taps are told as under way.
+
+        A release, a reassignment or a new card: from the moment it is asked for (queued
+        included) until it is done, no first look is trusted and nothing is remembered as
+        settled; once it is done, what was remembered is forgotten.
+        """
+        self._unsettling += 1
+        self._unsettlings_begun += 1
         try:
             yield
         finally:
-            self._frees -= 1
+            self._unsettling -= 1
+            self.settled.clear()
 
-    @property
-    def frees_under_way(self) -> bool:
-        """Whether a release is being written or waits to be (see ``freeing``)."""
-        return self._frees > 0
+    def unsettled_mark(self) -> int:
+        """A mark to check later with :meth:`unsettled_since`."""
+        return self._unsettlings_begun
+
+    def unsettled_since(self, mark: int) -> bool:
+        """Whether an unsettling write is under way, or has begun since ``mark`` was taken."""
+        return self._unsettling > 0 or self._unsettlings_begun != mark
 
     @contextlib.asynccontextmanager
-    async def serialised(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The writer connection to this task alone, with no transaction opened yet.
-
-        For a decision that usually writes nothing (a losing tap): read under the lock, and
-        open a transaction with :func:`begin` only when there is something to write.
-        """
-        async with self._write_lock:
-            yield self.writer
+    async def serialised(self) -> AsyncIterator[_Connection]:
+        """The writer connection to this task alone, across as many trips as it takes."""
+        self._lock_users += 1
+        try:
+            async with self._write_lock:
+                yield self.writer
+        finally:
+            self._lock_users -= 1
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One serialised write transaction; rolled back if the body raises."""
         async with self.serialised() as conn, begin(conn):
             yield conn
+
+    async def write(
+        self,
+        fn: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``fn(connection, ...)`` on the writer's thread, in turn with every other write.
+
+        ``fn`` is plain synchronous code on a ``sqlite3`` connection that opens its own
+        transaction (see :func:`immediate`); whatever it does costs one trip to the writer's
+        thread, where :meth:`transaction` costs one per statement.
+
+        The thread runs what it is given first in, first out. So while no task holds or waits
+        for the connection across trips, the call goes straight to the thread's queue (before
+        any later transaction's first statement): back-to-back writes then run one after the
+        other on the thread, without waiting for the event loop in between.
+        """
+        if self._lock_users == 0:
+            return await self.writer.call(fn, *args, **kwargs)
+        async with self.serialised() as conn:
+            return await conn.call(fn, *args, **kwargs)
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
         """Rows of a read-only query on the reader connection (one trip to its thread)."""
@@ -164,6 +238,18 @@ async def begin(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connectio
         await conn.execute("ROLLBACK")
         raise
     await conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT for a function run by :meth:`Database.write`."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def to_db_time(moment: datetime) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +25,7 @@ from bot.domain import (
     StatusCounts,
 )
 from storage import audit, people
-from storage.db import Database, begin, from_db_time, to_db_time
+from storage.db import Database, from_db_time, immediate, to_db_time
 
 # A need with its active claim (if any) and the holder's name, in one row.
 _NEED_SELECT = """
@@ -113,10 +115,11 @@ async def create(
 
 async def set_card(db: Database, need_id: int, message_id: int) -> None:
     """Remember the group message that shows this need's card."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE needs SET card_message_id = ? WHERE id = ?", (message_id, need_id)
-        )
+    with db.unsettling():
+        async with db.transaction() as conn:
+            await conn.execute(
+                "UPDATE needs SET card_message_id = ? WHERE id = ?", (message_id, need_id)
+            )
 
 
 async def get(db: Database, need_id: int) -> Need | None:
@@ -124,15 +127,18 @@ async def get(db: Database, need_id: int) -> Need | None:
     return await _need_in(db.reader, need_id)
 
 
+_DETAILS_SELECT = "SELECT name, address, phone, health, notes FROM need_details WHERE need_id = ?"
+
+
+def _details(rows: Iterable[sqlite3.Row]) -> PrivateDetails:
+    for row in rows:
+        return PrivateDetails(**{key: row[key] for key in row.keys()})  # noqa: SIM118
+    return PrivateDetails()
+
+
 async def details(db: Database, need_id: int) -> PrivateDetails:
     """A need's private details (empty if none were given)."""
-    row = await db.fetch_one(
-        "SELECT name, address, phone, health, notes FROM need_details WHERE need_id = ?",
-        (need_id,),
-    )
-    if row is None:
-        return PrivateDetails()
-    return PrivateDetails(**{key: row[key] for key in row.keys()})  # noqa: SIM118
+    return _details(await db.fetch_all(_DETAILS_SELECT, (need_id,)))
 
 
 async def unposted(db: Database) -> list[Need]:
@@ -173,6 +179,8 @@ async def pairings_of(db: Database, user_id: int) -> list[Pairing]:
 
 
 _SETTLED = frozenset({ClaimOutcome.TAKEN, ClaimOutcome.ALREADY_YOURS, ClaimOutcome.CLOSED})
+# At most this many settled needs are kept in memory (a few megabytes); then it starts over.
+SETTLED_KEPT = 10_000
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -184,13 +192,15 @@ class _Look:
     tapper: dict[str, Any]
 
 
+def _parse_look(rows: Iterable[sqlite3.Row]) -> _Look | None:
+    for row in rows:
+        tapper = {"language": row["my_language"], "started_bot": bool(row["my_started_bot"])}
+        return _Look(_need(row), int(row["held"]), tapper)
+    return None
+
+
 async def _look(conn: aiosqlite.Connection, need_id: int, user_id: int) -> _Look | None:
-    rows = list(await conn.execute_fetchall(_CLAIM_VIEW, {"need": need_id, "me": user_id}))
-    if not rows:
-        return None
-    row = rows[0]
-    tapper = {"language": row["my_language"], "started_bot": bool(row["my_started_bot"])}
-    return _Look(_need(row), int(row["held"]), tapper)
+    return _parse_look(await conn.execute_fetchall(_CLAIM_VIEW, {"need": need_id, "me": user_id}))
 
 
 def _refusal(
@@ -231,37 +241,79 @@ async def claim(
 
     Most taps in a burst lose. So a first look, on the reader and without the lock, answers
     a tap on a need already held (or missing, or closed) at once, with no disk write; those
-    reads go through one thread in order, so a tap that looked first reaches the lock first.
-    A tap that may win looks again under the writer lock, and only a winner writes (the
-    person, the claim, the audit row, in one transaction).
+    reads go through one thread in order, so a tap that looked first reaches the writer first.
+    A tap that may win is decided on the writer (see ``_decide``), in turn with every write.
     """
     user_id = volunteer.user_id
-    # The first look is only trusted while no release is under way or queued: one could free
-    # the need for this tap, which must then be decided in turn, under the lock.
-    if not db.frees_under_way:
-        refusal = _refusal(await _look(db.reader, need_id, user_id), user_id, card, None)
+    mark = db.unsettled_mark()
+    # A first look is only trusted while no release (or the like) is under way or queued:
+    # one could free the need for this tap, which must then be decided in turn, on the writer.
+    if not db.unsettled_since(mark):
+        remembered = db.settled.get(need_id)
+        look: _Look | None
+        if remembered is not None:
+            look = _Look(remembered, 0, {"language": db.languages.get(user_id)})
+        else:
+            look = await _look(db.reader, need_id, user_id)
+        refusal = _refusal(look, user_id, card, None)
         # Only a need already held or closed is answered from the first look: "no such
         # card" may be a card still being recorded, so that waits for the writer.
-        if refusal is not None and refusal.outcome in _SETTLED and not db.frees_under_way:
-            return refusal
-    async with db.serialised() as conn:
-        look = await _look(conn, need_id, user_id)
+        if refusal is not None and refusal.outcome in _SETTLED:
+            if remembered is not None:
+                return refusal
+            if not db.unsettled_since(mark):
+                _remember(db, refusal.need)
+                return refusal
+    result = await db.write(_decide, need_id, volunteer, max_open_claims, now, card)
+    if (result.outcome in _SETTLED or result.outcome is ClaimOutcome.WON) and not (
+        db.unsettled_since(mark)
+    ):
+        _remember(db, result.need)
+    return result
+
+
+def _remember(db: Database, need: Need | None) -> None:
+    """Keep a settled need in memory, so its next taps are answered without a read."""
+    assert need is not None
+    if len(db.settled) >= SETTLED_KEPT:
+        db.settled.clear()
+    db.settled[need.id] = need
+
+
+def _decide(
+    conn: sqlite3.Connection,
+    need_id: int,
+    volunteer: Actor,
+    max_open_claims: int,
+    now: datetime,
+    card: CardRef | None,
+) -> ClaimResult:
+    """Look again and, if the tap wins, write the claim: one function on the writer's thread.
+
+    Only a winner writes (the person, the claim, the audit row); the household's details are
+    read in the same transaction, so the winner's private message needs no further read.
+    """
+    user_id = volunteer.user_id
+    with immediate(conn):
+        look = _parse_look(conn.execute(_CLAIM_VIEW, {"need": need_id, "me": user_id}))
         refusal = _refusal(look, user_id, card, max_open_claims)
         if refusal is not None:
             return refusal
         assert look is not None
-        async with begin(conn):
-            await people.upsert_in(conn, volunteer, now)
-            inserted = await conn.execute_fetchall(
-                "INSERT INTO claims (need_id, volunteer_id, team, claimed_at)"
-                " SELECT ?, user_id, team, ? FROM people WHERE user_id = ? RETURNING id, team",
-                (need_id, to_db_time(now), user_id),
-            )
-            claim_id, team = next(iter(inserted))
-            await audit.record(conn, now, user_id, "claimed", need_id, claim_id)
+        for statement in people.upsert_statements(volunteer, now):
+            conn.execute(*statement)
+        ((claim_id, team),) = conn.execute(
+            "INSERT INTO claims (need_id, volunteer_id, team, claimed_at)"
+            " SELECT ?, user_id, team, ? FROM people WHERE user_id = ? RETURNING id, team",
+            (need_id, to_db_time(now), user_id),
+        ).fetchall()
+        conn.execute(*audit.entry(now, user_id, "claimed", need_id, claim_id))
+        details = _details(conn.execute(_DETAILS_SELECT, (need_id,)))
     holder = Holder(claim_id, user_id, volunteer.display_name, team, now)
     won = dataclasses.replace(look.need, holder=holder)
-    return ClaimResult(ClaimOutcome.WON, won, open_claims=look.held + 1, **look.tapper)
+    return ClaimResult(
+        ClaimOutcome.WON, won, open_claims=look.held + 1, details=details, **look.tapper
+    )
 
 
 async def _end_active_claim(
@@ -297,7 +349,7 @@ async def release(
     db: Database, need_id: int, actor_id: int, as_coordinator: bool, now: datetime
 ) -> ReleaseResult:
     """End the active claim on a need: by its holder ("released") or a coordinator ("freed")."""
-    with db.freeing():
+    with db.unsettling():
         async with db.transaction() as conn:
             need = await _need_in(conn, need_id)
             if need is None:
@@ -318,7 +370,7 @@ async def release_claim(
 
     A button left over from an ended pairing changes nothing, whoever taps it.
     """
-    with db.freeing():
+    with db.unsettling():
         async with db.transaction() as conn:
             rows = list(
                 await conn.execute_fetchall(
@@ -338,7 +390,7 @@ async def reassign(
     db: Database, need_id: int, to_user_id: int, coordinator_id: int, now: datetime
 ) -> ReleaseResult:
     """A coordinator gives a need to someone else (or to someone, if it was open)."""
-    with db.freeing():
+    with db.unsettling():
         async with db.transaction() as conn:
             need = await _need_in(conn, need_id)
             if need is None:

@@ -7,7 +7,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.domain import Actor, Group, Person
-from storage.db import Database, to_db_time
+from storage.db import Database, Statement, to_db_time
 
 _PERSON_COLUMNS = "user_id, display_name, username, language, language_code, team, started_bot"
 
@@ -24,39 +24,52 @@ def _person(row: aiosqlite.Row) -> Person:
     )
 
 
+def upsert_statements(actor: Actor, now: datetime, started_bot: bool = False) -> list[Statement]:
+    """The statements that record or refresh a person, for a transaction of the caller's."""
+    statements: list[Statement] = []
+    if actor.username:
+        # Telegram usernames change hands: whoever shows it now is its only holder here.
+        statements.append(
+            (
+                "UPDATE people SET username = NULL"
+                " WHERE lower(username) = lower(?) AND user_id != ?",
+                (actor.username, actor.user_id),
+            )
+        )
+    statements.append(
+        (
+            "INSERT INTO people (user_id, display_name, username, language_code, started_bot,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name,"
+            " username = excluded.username, language_code = excluded.language_code,"
+            " started_bot = MAX(started_bot, excluded.started_bot),"
+            " updated_at = excluded.updated_at"
+            # Unchanged facts write nothing, so a transaction with nothing else commits
+            # without an fsync.
+            " WHERE display_name IS NOT excluded.display_name"
+            " OR username IS NOT excluded.username"
+            " OR language_code IS NOT excluded.language_code"
+            " OR started_bot < excluded.started_bot",
+            (
+                actor.user_id,
+                actor.display_name,
+                actor.username,
+                actor.language_code,
+                int(started_bot),
+                to_db_time(now),
+                to_db_time(now),
+            ),
+        )
+    )
+    return statements
+
+
 async def upsert_in(
     conn: aiosqlite.Connection, actor: Actor, now: datetime, started_bot: bool = False
 ) -> None:
     """Record or refresh a person inside the caller's transaction."""
-    await _release_username(conn, actor)
-    await conn.execute(
-        "INSERT INTO people (user_id, display_name, username, language_code, started_bot,"
-        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name,"
-        " username = excluded.username, language_code = excluded.language_code,"
-        " started_bot = MAX(started_bot, excluded.started_bot), updated_at = excluded.updated_at"
-        # Unchanged facts write nothing, so a losing tap's transaction commits without an fsync.
-        " WHERE display_name IS NOT excluded.display_name OR username IS NOT excluded.username"
-        " OR language_code IS NOT excluded.language_code OR started_bot < excluded.started_bot",
-        (
-            actor.user_id,
-            actor.display_name,
-            actor.username,
-            actor.language_code,
-            int(started_bot),
-            to_db_time(now),
-            to_db_time(now),
-        ),
-    )
-
-
-async def _release_username(conn: aiosqlite.Connection, actor: Actor) -> None:
-    # Telegram usernames change hands: whoever shows it now is its only holder here.
-    if actor.username:
-        await conn.execute(
-            "UPDATE people SET username = NULL WHERE lower(username) = lower(?) AND user_id != ?",
-            (actor.username, actor.user_id),
-        )
+    for sql, params in upsert_statements(actor, now, started_bot):
+        await conn.execute(sql, params)
 
 
 async def upsert(db: Database, actor: Actor, now: datetime, started_bot: bool = False) -> Person:
@@ -87,12 +100,14 @@ async def find_by_username(db: Database, username: str) -> Person | None:
 
 
 async def set_language(db: Database, user_id: int, language: str, now: datetime) -> None:
-    """Remember the language a person chose."""
+    """Remember the language a person chose (in memory too: see ``Database.languages``)."""
     async with db.transaction() as conn:
-        await conn.execute(
+        cursor = await conn.execute(
             "UPDATE people SET language = ?, updated_at = ? WHERE user_id = ?",
             (language, to_db_time(now), user_id),
         )
+    if cursor.rowcount:
+        db.languages[user_id] = language
 
 
 async def set_team(db: Database, user_id: int, team: str | None, now: datetime) -> None:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.domain import ClaimOutcome, NeedState, PrivateDetails, ReleaseOutcome
+from bot.domain import CardRef, ClaimOutcome, NeedState, PrivateDetails, ReleaseOutcome
 from storage import audit, needs, people
-from storage.db import Database
+from storage.db import Database, immediate
 from storage.migrations import MIGRATIONS
 from tests.factories import COORDINATOR_ID, GROUP_ID, actor, private_details
 
@@ -213,3 +213,97 @@ async def test_a_tap_during_a_release_is_decided_in_turn(db):
     won = await early
     assert won.outcome is ClaimOutcome.WON, "the earlier tap, after the release, wins"
     assert later.outcome is ClaimOutcome.TAKEN
+
+
+async def test_writes_run_in_the_order_asked_for_around_a_transaction(db):
+    order: list[str] = []
+
+    def note(conn, label):
+        order.append(label)
+        return label
+
+    first = asyncio.ensure_future(db.write(note, "write 1"))
+    await asyncio.sleep(0)  # the task starts: its write is asked for
+    async with db.transaction() as conn:
+        # Asked for while the transaction holds the writer: must not run inside it.
+        second = asyncio.ensure_future(db.write(note, "write 2"))
+        await conn.execute("SELECT 1")
+        await asyncio.sleep(0.05)
+        order.append("transaction")
+    assert await db.write(note, "write 3") == "write 3"
+    await asyncio.gather(first, second)
+    assert order == ["write 1", "transaction", "write 2", "write 3"]
+
+
+async def test_a_write_that_fails_rolls_back_and_leaves_the_writer_usable(db):
+    def half_done(conn):
+        with immediate(conn):
+            conn.execute(
+                "INSERT INTO groups (chat_id, title, active, seen_at) VALUES (1, 'x', 1, 'y')"
+            )
+            raise RuntimeError("broken halfway")
+
+    with pytest.raises(RuntimeError):
+        await db.write(half_done)
+    assert await db.fetch_all("SELECT * FROM groups") == []
+    need_id = await post(db)
+    assert (await needs.claim(db, need_id, actor(5), 3, NOW)).outcome is ClaimOutcome.WON
+
+
+async def test_taps_on_a_settled_need_are_answered_from_memory(db, monkeypatch):
+    need_id = await post(db)
+    await needs.claim(db, need_id, actor(5), 3, NOW)
+
+    async def no_read(*args, **kwargs):
+        raise AssertionError("a settled need was read again")
+
+    def no_write(*args, **kwargs):
+        raise AssertionError("a settled need went to the writer")
+
+    monkeypatch.setattr(db.reader, "execute_fetchall", no_read)
+    monkeypatch.setattr(db, "write", no_write)
+    taken = await needs.claim(db, need_id, actor(6), 3, NOW)
+    assert taken.outcome is ClaimOutcome.TAKEN and taken.need.holder.user_id == 5
+    mine = await needs.claim(db, need_id, actor(5), 3, NOW)
+    assert mine.outcome is ClaimOutcome.ALREADY_YOURS
+
+
+async def test_memory_forgets_a_need_once_it_is_released(db):
+    need_id = await post(db)
+    await needs.claim(db, need_id, actor(5), 3, NOW)
+    assert (await needs.claim(db, need_id, actor(6), 3, NOW)).outcome is ClaimOutcome.TAKEN
+    await needs.release(db, need_id, 5, False, NOW)
+    assert (await needs.claim(db, need_id, actor(6), 3, NOW)).outcome is ClaimOutcome.WON
+    assert (await needs.claim(db, need_id, actor(7), 3, NOW)).need.holder.user_id == 6
+    await needs.reassign(db, need_id, 5, COORDINATOR_ID, NOW)
+    assert (await needs.claim(db, need_id, actor(7), 3, NOW)).need.holder.user_id == 5
+
+
+async def test_memory_follows_a_reposted_card(db):
+    need_id = await post(db)
+    await needs.set_card(db, need_id, 100)
+    old, new = CardRef(GROUP_ID, 100), CardRef(GROUP_ID, 200)
+    assert (await needs.claim(db, need_id, actor(5), 3, NOW, old)).outcome is ClaimOutcome.WON
+    assert (await needs.claim(db, need_id, actor(6), 3, NOW, old)).outcome is ClaimOutcome.TAKEN
+    await needs.set_card(db, need_id, 200)
+    from_old = await needs.claim(db, need_id, actor(6), 3, NOW, old)
+    assert from_old.outcome is ClaimOutcome.WRONG_CARD
+    assert (await needs.claim(db, need_id, actor(6), 3, NOW, new)).outcome is ClaimOutcome.TAKEN
+
+
+async def test_answers_from_memory_speak_the_chosen_language(db):
+    need_id = await post(db)
+    await needs.claim(db, need_id, actor(5), 3, NOW)
+    assert (await needs.claim(db, need_id, actor(6), 3, NOW)).language is None
+    await people.upsert(db, actor(6), NOW)  # a loser is not recorded; /lang records them
+    await people.set_language(db, 6, "en", NOW)
+    assert db.settled, "the need is still remembered"
+    assert (await needs.claim(db, need_id, actor(6), 3, NOW)).language == "en"
+    await people.set_language(db, 404, "en", NOW)  # nobody: nothing remembered either
+    assert 404 not in db.languages
+    reopened = Database(db.path)
+    await reopened.open()
+    try:
+        assert reopened.languages == {6: "en"}
+    finally:
+        await reopened.close()
