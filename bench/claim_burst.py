@@ -6,8 +6,9 @@ SQLite file in a temporary directory. The burst is the same for both: ``--taps``
 distinct users spread over ``--needs`` needs in a seeded random order, fed as fast as possible.
 
 * product: ``build_application`` (every handler registered, post_init opens the database), the
-  claim decided by ``storage.needs.claim`` in one serialised transaction, the winner sent the
-  private details, the card edit coalesced by ``CardKeeper``.
+  claim decided by ``storage.needs.claim`` (a need already held from memory, a possible winner
+  by one function on the writer's thread), the winner sent the private details, the card edit
+  coalesced by ``CardKeeper``.
 * reference: a bare ``Application`` with one ``CallbackQueryHandler`` doing one
   ``UPDATE needs ... WHERE id = ? AND holder IS NULL`` on its own aiosqlite connection, deciding
   by ``rowcount``, answering the query and, for the winner, editing the message.
