@@ -2,7 +2,7 @@
 
 The product's own sending path: ``bot.delivery.send_private`` for each private message and
 ``CardKeeper.post`` for each need card, through the real ``ExtBot`` that ``build_application``
-makes, with its ``AIORateLimiter`` built from ``config.telegram.rate_limit``. The emulator
+makes, with its ``PacedRateLimiter`` built from ``config.telegram.rate_limit``. The emulator
 enforces Telegram-like flood limits (a sliding one-second window overall, one minute per
 group, one second per private chat) and answers 429 with ``retry_after`` when they are
 exceeded. The limits are scaled up so the run could take well under a minute, and the bot's
@@ -15,10 +15,11 @@ the allowed rate, messages lost (must be 0) and duplicated, 429s seen, and 429s 
 followed by a delivery to that chat; when the cards went out, and how long one more private
 message (as a claim winner's) started ``--probe-after`` seconds in had to wait.
 
-    python -m bench.outbound                    # 40 s at the allowed rate; 2.5 min as it is
+    python -m bench.outbound                    # about 36 s
+    python -m bench.outbound --timeline --trace # sends per second; where 429s and stalls come from
     python -m bench.outbound --private 3000 --posts 60           # about 20 s
-    python -m bench.outbound --paced 0.95       # the suggested pacing (PacedLimiter below)
-    python -m bench.outbound --bot-overall 270  # the product's limiter, 10% under the limit
+    python -m bench.outbound --paced 0.95       # the first sketch of pacing (PacedLimiter below)
+    python -m bench.outbound --bot-overall 270  # the product's limiter told 10% under the limit
 """
 
 from __future__ import annotations
@@ -26,13 +27,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import contextvars
+import gc
+import itertools
 import json
 import resource
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +52,7 @@ from bot.app import build_application, running
 from bot.delivery import Delivery, send_private
 from bot.domain import PrivateDetails
 from bot.emulator import BotApiEmulator, Limits
+from bot.pacing import PacedRateLimiter
 from tests.factories import COORDINATOR_ID, GROUP_ID, actor, make_config
 from tests.fakes import BOT_USERNAME, TOKEN
 
@@ -79,6 +84,7 @@ class FanOut:
     timeline: list[tuple[int, int]]  # per second from the first send: delivered, 429s
     cards: tuple[float, float, float]  # first, median, last card delivered (s after start)
     probe: float  # seconds a private message started 5 s into the fan-out took
+    diagnosis: list[str]  # --trace: where the 429s and the stalls came from
 
     @property
     def total(self) -> int:
@@ -121,6 +127,7 @@ class SenderSpec:
     short_windows: bool = False
     paced: float | None = None  # the share of the limits to pace at
     probe_after: float = 5.0
+    trace: bool = False  # record each request's times for --trace
 
 
 class BoundedRequest(HTTPXRequest):
@@ -237,6 +244,67 @@ class PacedLimiter(BaseRateLimiter[int]):
         raise AssertionError("unreachable")
 
 
+_SLOT_TAKEN: contextvars.ContextVar[float] = contextvars.ContextVar("slot_taken", default=0.0)
+
+
+@contextlib.contextmanager
+def tracing(into: list[tuple[Any, float, float, float]]) -> Iterator[None]:
+    """Record, for each request: its chat, when the limiter took its slot, and when httpx
+    was handed the request and returned the answer (``time.time()``, as the emulator's clock).
+
+    Diagnostics only (``--trace``): wraps ``PacedRateLimiter._take_slot`` and
+    ``HTTPXRequest.do_request`` for the length of the block. The slot's time travels to the
+    request in a context variable: the same task takes the slot and makes the request.
+    """
+    take_slot = PacedRateLimiter._take_slot
+    do_request = HTTPXRequest.do_request
+
+    async def timed_take_slot(self: PacedRateLimiter, group: Any) -> None:
+        await take_slot(self, group)
+        _SLOT_TAKEN.set(time.time())
+
+    async def timed_do_request(
+        self: HTTPXRequest, url: str, method: str, request_data: Any = None, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        started = time.time()
+        try:
+            return await do_request(self, url, method, request_data, **kwargs)
+        finally:
+            if url.endswith("/sendMessage") and request_data is not None:
+                chat = request_data.parameters.get("chat_id")
+                into.append((chat, _SLOT_TAKEN.get(), started, time.time()))
+
+    setattr(PacedRateLimiter, "_take_slot", timed_take_slot)  # noqa: B010
+    setattr(HTTPXRequest, "do_request", timed_do_request)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(PacedRateLimiter, "_take_slot", take_slot)  # noqa: B010
+        setattr(HTTPXRequest, "do_request", do_request)  # noqa: B010
+
+
+@contextlib.contextmanager
+def gc_pauses(into: list[tuple[int, float, float]]) -> Iterator[None]:
+    """Record this process's garbage collections: generation, start (``time.time()``), length.
+
+    Diagnostics only (``--trace``): a collection stops the event loop while it runs.
+    """
+    started: list[float] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(time.time())
+        elif started:
+            begun = started.pop()
+            into.append((info["generation"], begun, time.time() - begun))
+
+    gc.callbacks.append(watch)
+    try:
+        yield
+    finally:
+        gc.callbacks.remove(watch)
+
+
 async def sender_child(spec: SenderSpec) -> dict[str, Any]:
     """The bot's side, in its own process: post_init, then every message at once."""
     config = make_config(
@@ -259,6 +327,21 @@ async def sender_child(spec: SenderSpec) -> dict[str, Any]:
         app.bot._rate_limiter = PacedLimiter(  # type: ignore[attr-defined]
             limits.overall_per_second, limits.group_per_minute, limits.max_retries, spec.paced
         )
+    trace: list[tuple[Any, float, float, float]] = []
+    collections: list[tuple[int, float, float]] = []
+    with contextlib.ExitStack() as stack:
+        if spec.trace:
+            stack.enter_context(tracing(trace))
+            stack.enter_context(gc_pauses(collections))
+        report = await _fan_out_in_child(spec, app)
+    if spec.trace:
+        report["trace"] = trace
+        report["gc"] = collections
+    return report
+
+
+async def _fan_out_in_child(spec: SenderSpec, app: Any) -> dict[str, Any]:
+    """Post the needs, then start every message at once and wait for them all."""
     async with running(app, polling=False):
         service = app.bot_data[runtime.SERVICE]
         keeper = app.bot_data[runtime.CARDS]
@@ -349,9 +432,12 @@ async def fan_out(args: argparse.Namespace, parent: Path | None) -> FanOut:
                 args.short_windows,
                 args.paced,
                 args.probe_after,
+                args.trace,
             )
+            emulator_gc: list[tuple[int, float, float]] = []
             cpu_start = resource.getrusage(resource.RUSAGE_SELF)
-            report = await run_sender(spec)
+            with gc_pauses(emulator_gc) if args.trace else contextlib.nullcontext():
+                report = await run_sender(spec)
             cpu_end = resource.getrusage(resource.RUSAGE_SELF)
             calls = [call for call in emu.calls if call.method == "sendMessage"]
         finally:
@@ -399,7 +485,81 @@ async def fan_out(args: argparse.Namespace, parent: Path | None) -> FanOut:
         timeline=[(sent, refused) for sent, refused in timeline],
         cards=(card_times[0], median(card_times), card_times[-1]) if card_times else (0, 0, 0),
         probe=report["probe"],
+        diagnosis=diagnose(
+            report.get("trace", []), calls, {"bot": report.get("gc", []), "emulator": emulator_gc}
+        )
+        if args.trace
+        else [],
     )
+
+
+def diagnose(
+    trace: list[list[Any]], calls: Sequence[Any], collections: dict[str, list[Any]]
+) -> list[str]:
+    """Explain a run from the sender's trace and the emulator's calls (``--trace``).
+
+    Each sendMessage attempt is matched to the emulator's call for the same chat, in order.
+    Reported: how long requests took from the limiter's slot to the emulator (a request
+    delayed past its slot lands in a later window than the pace reckoned with), the longest
+    gaps between slots, and for each 429 how the window it hit was filled: the emulator
+    counts arrivals, and arrivals whose slots were taken before the window opened are
+    requests that bunched.
+    """
+    if not trace:
+        return ["no trace"]
+    by_chat: dict[int, list[Any]] = {}
+    for call in calls:
+        by_chat.setdefault(int(call.params["chat_id"]), []).append(call)
+    matched = []  # slot, handed to httpx, arrived, answered, status
+    for chat, slot, started, ended in sorted(trace, key=lambda t: t[2]):
+        queue = by_chat.get(int(chat))
+        if queue:
+            call = queue.pop(0)
+            matched.append((slot, started, call.time, ended, call.status))
+    if not matched:
+        return ["no request matched"]
+    start = min(m[0] for m in matched)
+
+    def spread(values: list[float]) -> str:
+        ordered = sorted(values)
+        pick = [ordered[int(q * (len(ordered) - 1))] * 1000 for q in (0.5, 0.9, 0.99, 1.0)]
+        return "p50 {:.1f} / p90 {:.1f} / p99 {:.1f} / max {:.1f} ms".format(*pick)
+
+    lines = [
+        f"{len(matched)} of {len(trace)} traced requests matched",
+        "slot to httpx: " + spread([m[1] - m[0] for m in matched]),
+        "slot to emulator: " + spread([m[2] - m[0] for m in matched]),
+        "emulator to answer: " + spread([m[3] - m[2] for m in matched]),
+    ]
+    slots = sorted(m[0] for m in matched)
+    gaps = sorted(((b - a, a - start) for a, b in itertools.pairwise(slots)), reverse=True)[:5]
+    lines.append(
+        "longest gaps between slots: "
+        + ", ".join(f"{gap * 1000:.0f} ms at {at:.2f} s" for gap, at in gaps)
+    )
+    for process, pauses in collections.items():
+        long = [(at - start, length) for gen, at, length in pauses if length >= 0.01]
+        lines.append(
+            f"{process}: {len(pauses)} garbage collections,"
+            f" {sum(p[2] for p in pauses) * 1000:.0f} ms in all; 10 ms or more: "
+            + (", ".join(f"{length * 1000:.0f} ms at {at:.2f} s" for at, length in long) or "none")
+        )
+    accepted = sorted((m[2], m[0]) for m in matched if m[4] == 200)
+    for slot, _, arrived, _, status in matched:
+        if status != 429:
+            continue
+        window = [(a, s) for a, s in accepted if arrived - 1.0 < a <= arrived]
+        early = [s for a, s in window if s <= arrived - 1.0]
+        slotted = sum(1 for s in slots if arrived - 1.0 < s <= arrived)
+        last_50ms = sum(1 for a, _ in window if a > arrived - 0.05)
+        lines.append(
+            f"429 at {arrived - start:.2f} s (its slot {(arrived - slot) * 1000:.1f} ms before):"
+            f" {len(window)} arrivals in the second before it, {len(early)} of them with slots"
+            f" taken before that second began (up to"
+            f" {max((a - s for a, s in window), default=0) * 1000:.0f} ms late);"
+            f" {slotted} slots taken in that second; {last_50ms} arrivals in its last 50 ms"
+        )
+    return lines
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -427,6 +587,8 @@ async def main_async(args: argparse.Namespace) -> int:
             print(
                 "    per second, delivered/429: " + " ".join(f"{a}/{b}" for a, b in run.timeline)
             )
+        for line in run.diagnosis:
+            print(f"    {line}")
     print(f"\nmachine: {machine()}")
     bot_overall = args.bot_overall or args.overall
     bot_group = args.bot_group or args.group
@@ -514,6 +676,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="send one more private message (a claim winner's) this many seconds in",
     )
     parser.add_argument("--timeline", action="store_true", help="print sends per second")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="diagnostics: time each request from its slot to the emulator and back; explain"
+        " each 429 and the longest stalls",
+    )
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--dir", help="where the temporary database goes")
     parser.add_argument("--sender-child", help=argparse.SUPPRESS)
