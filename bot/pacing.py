@@ -17,27 +17,40 @@ nothing lost) into the product's limiter. A paced request, in order:
    bookkeeping cost grows with what is queued in it). Slots go by arrival, so a message that
    waited for its chat's turn or its group's window goes next, not behind a fan-out that
    was queued after it;
-4. takes the overall slot, after any 429 pause, and goes out at once.
+4. takes the overall slot, after any 429 pause, when both the pace and the overall window
+   allow it, and goes out at once.
 
 The overall limit is a steady pace with a tiny burst, so that no second ever holds more than
-the limit, even right after a quiet spell or a pause. The group limit is kept as Telegram
-keeps it, a sliding window, reckoned from when the group's messages actually went out: up to
-the limit may go at once (a coordinator's five new cards appear together), and a window
-stretched by ``1 / share`` leaves room for the network's jitter. Reckoning from admission
-instead would let a group's messages that queued behind a fan-out or a pause out together.
+the limit, even right after a quiet spell or a pause. A pace reckoned at our end is not
+enough on its own: Telegram counts a message when it arrives, and requests held up on the
+way (a stalled process at either end, the network) arrive together. In bench/outbound.py a
+50 ms stall let 15 of the 16 requests in flight land in the next second's window on top of
+its full pace, and the one 429 a run drew cost 3% of the rate. So each limit is also kept as
+Telegram keeps it, a sliding window, but reckoned from what we know for sure: a message
+arrives after it is sent and before its answer comes back. The window counts every message
+still in flight, and each answered one until a window's length after its answer. Then no
+window at Telegram's end can ever hold more than the limit, however the messages bunched on
+the way. For a group that is the same as counting from the answers, because one request per
+chat is in flight at a time. Up to the group's limit may go at once (a coordinator's five new
+cards appear together). The group's window is stretched by ``1 / share``, which keeps its rate
+at ``share`` of the limit; the overall window is Telegram's own (the limit in one second), as
+the pace keeps the overall rate, and the window only stops bunched messages from overfilling
+a second. A send holds its place in the window from when it goes until a window's length
+after its answer, so with answers taking ``r`` seconds the window lets ``limit / (1 + r)``
+a second through: it holds the rate under the pace only while answers take longer than the
+pace's spare (53 ms at 95%). Stretched too, it would do so whatever the answers took.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 import logging
 import math
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar, TypeAlias
 
@@ -106,8 +119,8 @@ class Pace:
     ``1 + floor((window + jitter + tolerance) / interval)`` messages, which stays within
     ``limit`` as long as ``jitter + tolerance < window * (1 - share) / share``. Timer
     lateness is a millisecond or so, so the tolerance takes a quarter of that spare time and
-    jitter the rest: with half each, bench/outbound.py drew a 429 in the first second of
-    every run, from requests delayed while the first connections opened.
+    jitter the rest. Jitter beyond that (a stall on the way) is caught by the overall
+    ``Window``, reckoned from the answers, not by the pace.
     """
 
     interval: float
@@ -127,21 +140,18 @@ class Pace:
         return max(due, now) + self.interval
 
 
-@dataclass(slots=True)
-class _Turn:
-    """One chat's queue: its lock, and how many requests hold or wait for it."""
-
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    users: int = 0
-
-
 @dataclass(frozen=True, slots=True)
 class Window:
-    """A sliding-window limit kept at the wire: ``size`` sends per ``seconds``.
+    """A sliding-window limit: ``size`` sends per ``seconds``, reckoned from their answers.
 
-    A send may go when fewer than ``size`` sends went out in the last ``seconds``, so any
-    window of that length holds at most ``size``. The window is Telegram's stretched by
-    ``1 / share``: the rate is ``share`` of the limit, and the spare time absorbs jitter.
+    ``answered`` holds when the answers to the latest sends came back (oldest first), and
+    ``in_flight`` counts the sends not answered yet. A send may go when those in flight and
+    those answered in the last ``seconds`` are fewer than ``size``. Telegram counts a message
+    when it arrives, between its send and its answer; whatever the delays on the way, any
+    window of ``seconds`` at Telegram's end then holds at most ``size``: of the messages that
+    arrived in it, the last one sent saw every other one either in flight or answered after
+    the window began. ``under`` stretches Telegram's window by ``1 / share``, so that the
+    rate is ``share`` of the limit.
     """
 
     size: int
@@ -153,11 +163,14 @@ class Window:
         size = max(1, math.floor(limit))
         return cls(size, window * size / (limit * share))
 
-    def opens(self, sent: deque[float]) -> float:
-        """When one more send fits, given the times of the sends so far (oldest first)."""
-        if len(sent) < self.size:
+    def opens(self, answered: deque[float], in_flight: int = 0) -> float:
+        """When one more send fits; ``math.inf`` if it waits for an answer first."""
+        room = self.size - in_flight  # answered sends that may still be in the window, + 1
+        if room <= 0:
+            return math.inf
+        if len(answered) < room:
             return -math.inf
-        return sent[-self.size] + self.seconds
+        return answered[-room] + self.seconds
 
 
 class _Slots:
@@ -173,16 +186,7 @@ class _Slots:
         self._free = size
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
 
-    @contextlib.asynccontextmanager
-    async def hold(self, ticket: int) -> AsyncIterator[None]:
-        """Hold a slot for as long as the block runs."""
-        await self._acquire(ticket)
-        try:
-            yield
-        finally:
-            self._release()
-
-    async def _acquire(self, ticket: int) -> None:
+    async def acquire(self, ticket: int) -> None:
         """Take a free slot, or wait until one is handed over to this ticket."""
         if self._free > 0:  # a free slot means nobody waits: release hands slots over
             self._free -= 1
@@ -193,10 +197,10 @@ class _Slots:
             await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
-                self._release()  # handed a slot just as it was cancelled: pass it on
+                self.release()  # handed a slot just as it was cancelled: pass it on
             raise
 
-    def _release(self) -> None:
+    def release(self) -> None:
         """Hand the slot to the waiting request that arrived first, or free it."""
         while self._waiters:
             _, waiter = heapq.heappop(self._waiters)
@@ -204,6 +208,49 @@ class _Slots:
                 waiter.set_result(None)
                 return
         self._free += 1
+
+
+class _Turns:
+    """One request per chat at a time, in the order they came.
+
+    A fan-out sends one message to each of thousands of chats, and all of them enter at once:
+    a chat nobody else waits for costs a dictionary entry and nothing more (no lock, no
+    queue), so letting them in holds back the first sends as little as it can.
+    """
+
+    __slots__ = ("_queues",)
+
+    def __init__(self) -> None:
+        # A chat whose turn is taken; its queue of waiting requests, once there is one.
+        self._queues: dict[ChatKey, deque[asyncio.Future[None]] | None] = {}
+
+    async def take(self, chat: ChatKey) -> None:
+        """Take the chat's turn, waiting for the requests before this one to give it up."""
+        queues = self._queues
+        if chat not in queues:
+            queues[chat] = None
+            return
+        queue = queues[chat]
+        if queue is None:
+            queue = queues[chat] = deque()
+        waiter = asyncio.get_running_loop().create_future()
+        queue.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.give(chat)  # handed the turn just as it was cancelled: pass it on
+            raise
+
+    def give(self, chat: ChatKey) -> None:
+        """Hand the chat's turn to the next waiting request, or free it."""
+        queue = self._queues[chat]
+        while queue:
+            waiter = queue.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        del self._queues[chat]
 
 
 class PacedRateLimiter(BaseRateLimiter[int]):
@@ -214,20 +261,24 @@ class PacedRateLimiter(BaseRateLimiter[int]):
     429 of their own is waited out by that request alone, and an answer is never retried.
     Message-producing requests with a chat are paced to ``share`` of ``overall_per_second``,
     and in groups also kept to ``share`` of ``group_per_minute`` (see the module's docstring
-    for the order in which a request takes its turn and slots). A 429 pauses every paced
-    request for its ``retry_after`` + ``PAUSE_MARGIN``, and the request is retried up to
-    ``max_retries`` times (``rate_limit_args``, an int, overrides it per call); after that
-    the ``RetryAfter`` goes to the caller.
+    for the order in which a request takes its turn and slots, and for the windows). A 429
+    pauses every paced request for its ``retry_after`` + ``PAUSE_MARGIN``, and the request is
+    retried up to ``max_retries`` times (``rate_limit_args``, an int, overrides it per call);
+    after that the ``RetryAfter`` goes to the caller.
 
     As with AIORateLimiter, a group addressed once by id and once by @username counts as two.
     """
 
     __slots__ = (
+        "_answer_waiter",
+        "_answered",
         "_group_sent",
         "_group_window",
+        "_in_flight",
         "_max_retries",
         "_overall",
         "_overall_due",
+        "_overall_window",
         "_paused_until",
         "_sending",
         "_tickets",
@@ -258,14 +309,21 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         if in_flight < 1:
             raise ValueError(f"in_flight must be at least 1, not {in_flight}")
         self._overall = Pace.under(overall_per_second, self.OVERALL_WINDOW, share)
+        # Telegram's own window: the pace keeps the rate at share; this stops bunching.
+        self._overall_window = Window(max(1, math.floor(overall_per_second)), self.OVERALL_WINDOW)
         self._group_window = Window.under(group_per_minute, self.GROUP_WINDOW, share)
         self._max_retries = max_retries
         # asyncio's primitives bind to the running loop on first use, not here.
         self._sending = _Slots(in_flight)
         self._wire = asyncio.Lock()
         self._tickets = itertools.count()
-        self._turns: dict[ChatKey, _Turn] = {}
+        self._turns = _Turns()
         self._overall_due = -math.inf
+        # Paced sends not answered yet, and when the latest ones were answered.
+        self._in_flight = 0
+        self._answered: deque[float] = deque(maxlen=self._overall_window.size)
+        self._answer_waiter: asyncio.Future[None] | None = None
+        # Per group: when its latest sends were answered (the last one: sent, while in flight).
         self._group_sent: dict[ChatKey, deque[float]] = {}
         self._paused_until = -math.inf
 
@@ -294,8 +352,12 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         if chat is None or endpoint.startswith("get"):
             return await self._unpaced(callback, args, kwargs, endpoint, retries)
         ticket = next(self._tickets)
-        async with self._turn(chat):
+        turns = self._turns
+        await turns.take(chat)
+        try:
             return await self._paced(callback, args, kwargs, endpoint, chat, ticket, retries)
+        finally:
+            turns.give(chat)
 
     async def _unpaced(
         self, callback: Callback, args: Any, kwargs: dict[str, Any], endpoint: str, retries: int
@@ -322,26 +384,23 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         ticket: int,
         retries: int,
     ) -> Result:
-        """Send in the chat's turn, within the group's window and the overall pace; retry 429s."""
+        """Send in the chat's turn, within the windows and the overall pace; retry 429s."""
         group = chat if is_group(chat) else None
         if group is not None:
             await self._group_ready(group)
         # A retry keeps its sending slot: nothing goes out during the pause anyway, and the
         # rejected request then goes out among the first after it, not behind a fan-out.
-        async with self._sending.hold(ticket):
+        sending = self._sending
+        await sending.acquire(ticket)
+        try:
             attempt = 0
             while True:
                 await self._take_slot(group)
                 try:
-                    return await callback(*args, **kwargs)
+                    result = await callback(*args, **kwargs)
                 except RetryAfter as error:
-                    sent = None if group is None else self._group_sent.get(group)
-                    if sent:
-                        # Telegram did not count the rejected message; neither do we. The
-                        # group's window had room for it, and it is still this chat's turn,
-                        # so it still has after the pause. (What the full deque dropped for
-                        # it had left the window already.)
-                        sent.pop()
+                    # Telegram did not count the rejected message; neither do we.
+                    self._answered_now(group, counted=False)
                     wait = retry_seconds(error)
                     if attempt >= retries:
                         log.warning(
@@ -354,24 +413,19 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                     attempt += 1
                     log.info("%s to %s: 429, pausing paced sends for %.1f s", endpoint, chat, wait)
                     self._pause(wait + PAUSE_MARGIN)
-
-    @contextlib.asynccontextmanager
-    async def _turn(self, chat: ChatKey) -> AsyncIterator[None]:
-        """Hold the chat's turn: one request per chat at a time, in the order they came."""
-        turn = self._turns.get(chat)
-        if turn is None:
-            turn = self._turns[chat] = _Turn()
-        turn.users += 1
-        try:
-            async with turn.lock:
-                yield
+                    continue
+                except BaseException:
+                    # It may have arrived (an answer lost, a wait cancelled): counted as if
+                    # it arrived now, the latest it can have.
+                    self._answered_now(group, counted=True)
+                    raise
+                self._answered_now(group, counted=True)
+                return result
         finally:
-            turn.users -= 1
-            if turn.users == 0:
-                del self._turns[chat]
+            sending.release()
 
     async def _group_ready(self, group: ChatKey) -> None:
-        """Wait until the group's window has room, counting the sends that went out."""
+        """Wait until the group's window has room, counting from the answers to its sends."""
         loop = asyncio.get_running_loop()
         while True:
             sent = self._group_sent.get(group)
@@ -381,7 +435,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
             await asyncio.sleep(wait)
 
     async def _take_slot(self, group: ChatKey | None) -> None:
-        """Wait out any pause, take the overall slot, and count the send in its group.
+        """Wait out any pause and for the pace and the overall window, then count the send.
 
         The slot is taken only once the request is clear to go, so one taken during a pause
         is never used: the pause is checked again after every wait. The lock makes the slots
@@ -391,11 +445,24 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         async with self._wire:
             while True:
                 now = loop.time()
-                ready = max(self._paused_until, self._overall.earliest(self._overall_due))
+                ready = max(
+                    self._paused_until,
+                    self._overall.earliest(self._overall_due),
+                    self._overall_window.opens(self._answered, self._in_flight),
+                )
                 if ready <= now:
                     break
-                await asyncio.sleep(ready - now)
+                if ready < math.inf:
+                    await asyncio.sleep(ready - now)
+                    continue
+                # The window is full of sends in flight: only an answer makes room.
+                waiter = self._answer_waiter = loop.create_future()
+                try:
+                    await waiter
+                finally:
+                    self._answer_waiter = None
             self._overall_due = self._overall.after(self._overall_due, now)
+            self._in_flight += 1
             if group is None:
                 return
             sent = self._group_sent.get(group)
@@ -404,6 +471,28 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                     self._forget_idle_groups(now)
                 sent = self._group_sent[group] = deque(maxlen=self._group_window.size)
             sent.append(now)
+
+    def _answered_now(self, group: ChatKey | None, *, counted: bool) -> None:
+        """A paced send came back: counted (it may have arrived) or refused with a 429."""
+        now = asyncio.get_running_loop().time()
+        self._in_flight -= 1
+        if counted:
+            self._answered.append(now)
+        if group is not None:
+            # The group's last entry is this send's: one request per chat is in flight.
+            sent = self._group_sent.get(group)
+            if sent:
+                if counted:
+                    sent[-1] = now
+                else:
+                    # The group's window had room for it and still has after the pause.
+                    # (What the full deque dropped for it had left the window already.)
+                    sent.pop()
+            elif counted:  # forgotten while in flight for longer than the window
+                self._group_sent[group] = deque([now], maxlen=self._group_window.size)
+        waiter = self._answer_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _forget_idle_groups(self, now: float) -> None:
         """Drop groups whose sends have all left the window: a fresh start would be the same."""

@@ -1,8 +1,9 @@
 """PacedRateLimiter: sliding windows never overfilled, near the limit, 429s waited out in order.
 
 Most tests drive the limiter directly with a fake wire that timestamps each request as it
-goes out (and answers 429 on demand); the last two run PTB's ExtBot against the emulator.
-Group windows are shortened (``ShortMinute``, ``Blink``) so a test runs in seconds.
+arrives (and answers 429 on demand, holds requests up on the way, loses answers); the last two
+run PTB's ExtBot against the emulator. Windows are shortened (``ShortMinute``, ``Blink``,
+``Tenth``) so a test runs in seconds.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
-from telegram.error import RetryAfter
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import ExtBot
 
 from bot.emulator import BotApiEmulator, Limits
@@ -37,8 +38,19 @@ class Blink(PacedRateLimiter):
     GROUP_WINDOW = 0.2
 
 
+class Tenth(PacedRateLimiter):
+    """Counts all messages per tenth of a second instead of per second."""
+
+    OVERALL_WINDOW = 0.1
+
+
 class Wire:
-    """A fake Bot API call: records when each request went out, answers 429 when told to."""
+    """A fake Bot API call: records when each request arrived, answers 429 when told to.
+
+    A request may be held up on the way: for a while of its own (``late``), or while the
+    ``road`` is closed. ``sent`` then records when it arrived, as Telegram counts it. An
+    arrived request's answer may be lost (``lose``: a NetworkError) or never come (``hang``).
+    """
 
     def __init__(self, delay: float = 0.005, seed: int | None = None) -> None:
         self.delay = delay
@@ -50,13 +62,23 @@ class Wire:
         self.refused = asyncio.Event()
         self.active = 0
         self.most_active = 0
+        self.late: dict[tuple[object, int], float] = {}  # seconds on the way
+        self.road = asyncio.Event()
+        self.road.set()
+        self.lose: set[tuple[object, int]] = set()
+        self.hang: set[tuple[object, int]] = set()
+        self.arrived = asyncio.Event()
 
     def refuse_next(self, chat: object, number: int, *retry_after: float) -> None:
         """Answer the next calls for this message with 429 and these retry_after seconds."""
         self.refuse[(chat, number)] = list(retry_after)
 
     async def __call__(self, chat: object, number: int) -> Result:
-        now = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        if (chat, number) in self.late:
+            await asyncio.sleep(self.late[chat, number])
+        await self.road.wait()
+        now = loop.time()
         self.attempts.append((chat, number, now))
         pending = self.refuse.get((chat, number))
         if pending:
@@ -64,6 +86,11 @@ class Wire:
             self.refused.set()
             raise RetryAfter(timedelta(seconds=pending.pop(0)))
         self.sent.append((chat, number, now))
+        self.arrived.set()
+        if (chat, number) in self.lose:
+            raise NetworkError("answer lost")
+        if (chat, number) in self.hang:
+            await asyncio.Event().wait()
         self.active += 1
         self.most_active = max(self.most_active, self.active)
         try:
@@ -72,6 +99,12 @@ class Wire:
         finally:
             self.active -= 1
         return {"chat": chat, "number": number}
+
+    async def until_sent(self, count: int, chat: object | None = None) -> None:
+        """Wait until this many requests (to one chat or all) have arrived."""
+        while len(self.times(chat)) < count:
+            self.arrived.clear()
+            await self.arrived.wait()
 
     def times(self, chat: object | None = None) -> list[float]:
         """When the accepted requests went out, for one chat or all."""
@@ -165,6 +198,70 @@ async def test_a_groups_window_counts_from_when_its_messages_went_out() -> None:
     assert most_in_window(wire.times(-1001), Blink.GROUP_WINDOW) <= 10
     assert most_in_window(wire.times(), 1.0) <= 100
     assert wire.order(-1001) == list(range(12))
+
+
+async def test_messages_held_up_on_the_way_never_overfill_the_window_they_land_in() -> None:
+    # While the road is closed, the requests in flight pile up, and they all arrive when it
+    # opens. Reckoned from when they went out, the pace would send a second's worth on top.
+    limiter = PacedRateLimiter(overall_per_second=60, in_flight=16)
+    wire = Wire(delay=0.002)
+    jobs = [asyncio.create_task(send(limiter, wire, chat, 0)) for chat in range(1, 151)]
+    await wire.until_sent(40)
+    wire.road.clear()
+    await asyncio.sleep(0.4)
+    opened = asyncio.get_running_loop().time()
+    wire.road.set()
+    await asyncio.gather(*jobs)
+    times = wire.times()
+    assert len(times) == 150
+    assert len([at for at in times if opened <= at < opened + 0.01]) >= 10  # they bunched
+    assert most_in_window(times, 1.0) <= 60
+
+
+async def test_a_window_full_of_sends_in_flight_waits_for_their_answers() -> None:
+    # Five a second. The first five are slow to arrive, so the window is full of sends in
+    # flight; the quick ones after them must not land in the same second.
+    limiter = PacedRateLimiter(overall_per_second=5, in_flight=16)
+    wire = Wire(delay=0.002)
+    for chat in range(1, 6):
+        wire.late[chat, 0] = 0.8
+    results = await asyncio.gather(*(send(limiter, wire, chat, 0) for chat in range(1, 11)))
+    assert results == [{"chat": chat, "number": 0} for chat in range(1, 11)]
+    assert most_in_window(wire.times(), 1.0) <= 5
+
+
+async def test_a_groups_window_counts_from_the_answers_to_its_messages() -> None:
+    # The first card is slow to arrive; the next, quick, must still keep out of its window.
+    limiter = Blink(overall_per_second=100, group_per_minute=1)
+    wire = Wire(delay=0)
+    wire.late[-1001, 0] = 0.3
+    await asyncio.gather(*(send(limiter, wire, -1001, n) for n in range(3)))
+    times = wire.times(-1001)
+    assert wire.order(-1001) == [0, 1, 2]
+    assert most_in_window(times, Blink.GROUP_WINDOW) <= 1
+
+
+async def test_refused_lost_and_cancelled_sends_give_their_place_back() -> None:
+    # One message per window: a place kept by any of these would hold every later send.
+    limiter = Tenth(overall_per_second=1, in_flight=4, max_retries=2)
+    wire = Wire(delay=0)
+    wire.refuse_next(1, 0, 0.01, 0.01)
+    wire.lose.add((2, 0))
+    wire.hang.add((3, 0))
+    assert await send(limiter, wire, 1, 0) == {"chat": 1, "number": 0}
+    with pytest.raises(NetworkError):
+        await send(limiter, wire, 2, 0)
+    hung = asyncio.create_task(send(limiter, wire, 3, 0))
+    queued = asyncio.create_task(send(limiter, wire, 3, 1))  # waits for the chat's turn
+    await wire.until_sent(1, chat=3)
+    hung.cancel()
+    queued.cancel()
+    await asyncio.gather(hung, queued, return_exceptions=True)
+    later = [send(limiter, wire, 3, 2), *(send(limiter, wire, chat, 1) for chat in (1, 2, 4))]
+    results = await asyncio.wait_for(asyncio.gather(*later), timeout=10)
+    assert results == [{"chat": chat, "number": n} for chat, n in [(3, 2), (1, 1), (2, 1), (4, 1)]]
+    assert wire.order(3) == [0, 2]
+    assert most_in_window(wire.times(), Tenth.OVERALL_WINDOW) <= 1
 
 
 async def test_a_chats_next_message_goes_before_a_fan_out_queued_after_it() -> None:
