@@ -89,20 +89,20 @@ async def claim_tapped(update: Update, context: Context) -> None:
         return
     need_id = callbacks.parse_id(callbacks.CLAIM, query.data)
     card = tapped_card(query)
-    svc = service(context)
+    svc, keeper = service(context), cards(context)
     if need_id is None or card is None:
         await answer(query, t(await language_for(context, user), "answer_bad_button"))
         return
     # A tap on a card whose message id is still being recorded waits for it (all such taps
     # on one future, so in order). Otherwise no await may come before the claim: the order
     # tasks reach the database is the order Telegram delivered the taps.
-    await cards(context).posted(need_id)
+    await keeper.posted(need_id)
     result = await svc.claim(need_id, actor_of(user), card)
     lang = pick_language(result.language, user.language_code, svc.config.language)
     need = result.need
     if result.outcome is ClaimOutcome.WON:
         assert need is not None and need.holder is not None
-        cards(context).refresh(need.id)
+        keeper.refresh(need.id)
         if result.started_bot:
             # Known to be reachable: answer at once, then send the details.
             await answer(query, t(lang, "answer_won"))
@@ -129,7 +129,7 @@ async def claim_tapped(update: Update, context: Context) -> None:
         await answer(query, t(lang, "answer_taken", name=need.holder.display_name))
         # The tapper saw a Claim button: if the card is stale (say the bot stopped before
         # editing it), bring it up to date. Costs nothing when it is current.
-        cards(context).refresh(need.id, seen=need)
+        keeper.refresh(need.id, seen=need)
     elif result.outcome is ClaimOutcome.ALREADY_YOURS:
         assert need is not None and need.holder is not None
         # The link opens the private chat, where the details arrive again.
@@ -138,7 +138,7 @@ async def claim_tapped(update: Update, context: Context) -> None:
     elif result.outcome is ClaimOutcome.CLOSED:
         assert need is not None
         await answer(query, t(lang, "answer_closed"))
-        cards(context).refresh(need.id, seen=need)
+        keeper.refresh(need.id, seen=need)
     elif result.outcome is ClaimOutcome.LIMIT_REACHED:
         await answer(query, t(lang, "answer_limit", count=result.open_claims))
     else:

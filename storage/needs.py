@@ -75,6 +75,13 @@ _CLAIM_VIEW = f"""
         FROM (SELECT 1) LEFT JOIN people me ON me.user_id = :me
     )
 """
+# The same, with the household's details, for the decision on the writer (only a winner's
+# details leave it).
+_DECIDE_VIEW = f"""
+    SELECT v.*, d.name AS detail_name, d.address AS detail_address, d.phone AS detail_phone,
+           d.health AS detail_health, d.notes AS detail_notes
+    FROM ({_CLAIM_VIEW}) AS v LEFT JOIN need_details d ON d.need_id = v.id
+"""
 
 
 async def create(
@@ -127,7 +134,8 @@ async def get(db: Database, need_id: int) -> Need | None:
     return await _need_in(db.reader, need_id)
 
 
-_DETAILS_SELECT = "SELECT name, address, phone, health, notes FROM need_details WHERE need_id = ?"
+_DETAIL_FIELDS = ("name", "address", "phone", "health", "notes")
+_DETAILS_SELECT = f"SELECT {', '.join(_DETAIL_FIELDS)} FROM need_details WHERE need_id = ?"
 
 
 def _details(rows: Iterable[sqlite3.Row]) -> PrivateDetails:
@@ -291,15 +299,18 @@ def _decide(
     """Look again and, if the tap wins, write the claim: one function on the writer's thread.
 
     Only a winner writes (the person, the claim, the audit row); the household's details are
-    read in the same transaction, so the winner's private message needs no further read.
+    read with the look, so the winner's private message needs no further read.
     """
     user_id = volunteer.user_id
+    # Every write goes through this thread one at a time, so nothing can change between this
+    # look and the writes below: a refusal needs no transaction at all.
+    rows = conn.execute(_DECIDE_VIEW, {"need": need_id, "me": user_id}).fetchall()
+    look = _parse_look(rows)
+    refusal = _refusal(look, user_id, card, max_open_claims)
+    if refusal is not None:
+        return refusal
+    assert look is not None
     with immediate(conn):
-        look = _parse_look(conn.execute(_CLAIM_VIEW, {"need": need_id, "me": user_id}))
-        refusal = _refusal(look, user_id, card, max_open_claims)
-        if refusal is not None:
-            return refusal
-        assert look is not None
         for statement in people.upsert_statements(volunteer, now):
             conn.execute(*statement)
         ((claim_id, team),) = conn.execute(
@@ -308,7 +319,7 @@ def _decide(
             (need_id, to_db_time(now), user_id),
         ).fetchall()
         conn.execute(*audit.entry(now, user_id, "claimed", need_id, claim_id))
-        details = _details(conn.execute(_DETAILS_SELECT, (need_id,)))
+    details = PrivateDetails(**{field: rows[0][f"detail_{field}"] for field in _DETAIL_FIELDS})
     holder = Holder(claim_id, user_id, volunteer.display_name, team, now)
     won = dataclasses.replace(look.need, holder=holder)
     return ClaimResult(

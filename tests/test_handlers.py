@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from telegram import Update
 
 from bot import runtime
-from bot.app import build_application, running
+from bot.app import GIL_SWITCH_INTERVAL, build_application, running
 from bot.config import Config
 from bot.logs import configure_logging
 from bot.service import PairingService
@@ -616,3 +617,11 @@ async def test_two_posts_of_one_need_go_one_after_the_other(harness):
     await keeper.posted(1)  # returns: nothing left under way
     assert keeper._posting == {}
     assert card.result["message_id"] != second.message_id
+
+
+async def test_the_database_threads_get_the_gil_promptly_while_the_bot_runs(tmp_path):
+    before = sys.getswitchinterval()
+    app = build_application(make_config(tmp_path), request=FakeBotApi(), rate_limiter=False)
+    async with running(app, polling=False):
+        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_INTERVAL)
+    assert sys.getswitchinterval() == pytest.approx(before)
