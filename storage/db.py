@@ -136,12 +136,13 @@ class Database:
         return self._reader
 
     @contextlib.contextmanager
-    def unsettling(self) -> Iterator[None]:
+    def unsettling(self, need_id: int | None = None) -> Iterator[None]:
         """Mark a write that may change what a settled need's taps are told as under way.
 
         A release, a reassignment or a new card: from the moment it is asked for (queued
         included) until it is done, no first look is trusted and nothing is remembered as
-        settled; once it is done, what was remembered is forgotten.
+        settled; once it is done, what was remembered of ``need_id`` (of every need, without
+        one) is forgotten.
         """
         self._unsettling += 1
         self._unsettlings_begun += 1
@@ -149,7 +150,10 @@ class Database:
             yield
         finally:
             self._unsettling -= 1
-            self.settled.clear()
+            if need_id is None:
+                self.settled.clear()
+            else:
+                self.settled.pop(need_id, None)
 
     def unsettled_mark(self) -> int:
         """A mark to check later with :meth:`unsettled_since`."""

@@ -122,7 +122,7 @@ async def create(
 
 async def set_card(db: Database, need_id: int, message_id: int) -> None:
     """Remember the group message that shows this need's card."""
-    with db.unsettling():
+    with db.unsettling(need_id):
         async with db.transaction() as conn:
             await conn.execute(
                 "UPDATE needs SET card_message_id = ? WHERE id = ?", (message_id, need_id)
@@ -360,7 +360,7 @@ async def release(
     db: Database, need_id: int, actor_id: int, as_coordinator: bool, now: datetime
 ) -> ReleaseResult:
     """End the active claim on a need: by its holder ("released") or a coordinator ("freed")."""
-    with db.unsettling():
+    with db.unsettling(need_id):
         async with db.transaction() as conn:
             need = await _need_in(conn, need_id)
             if need is None:
@@ -401,7 +401,7 @@ async def reassign(
     db: Database, need_id: int, to_user_id: int, coordinator_id: int, now: datetime
 ) -> ReleaseResult:
     """A coordinator gives a need to someone else (or to someone, if it was open)."""
-    with db.unsettling():
+    with db.unsettling(need_id):
         async with db.transaction() as conn:
             need = await _need_in(conn, need_id)
             if need is None:

@@ -307,3 +307,16 @@ async def test_answers_from_memory_speak_the_chosen_language(db):
         assert reopened.languages == {6: "en"}
     finally:
         await reopened.close()
+
+
+async def test_a_new_card_for_one_need_leaves_the_others_remembered(db, monkeypatch):
+    held, other = await post(db, "held"), await post(db, "other")
+    await needs.claim(db, held, actor(5), 3, NOW)
+    await needs.set_card(db, other, 300)
+    assert held in db.settled
+
+    async def no_read(*args, **kwargs):
+        raise AssertionError("a settled need was read again")
+
+    monkeypatch.setattr(db.reader, "execute_fetchall", no_read)
+    assert (await needs.claim(db, held, actor(6), 3, NOW)).outcome is ClaimOutcome.TAKEN
