@@ -148,12 +148,44 @@ class Database:
         self._unsettlings_begun += 1
         try:
             yield
-        finally:
-            self._unsettling -= 1
-            if need_id is None:
-                self.settled.clear()
-            else:
-                self.settled.pop(need_id, None)
+        except BaseException:
+            # Failed or cancelled: one of its statements (its COMMIT, say) may still be queued
+            # on the writer's thread, and aiosqlite runs what was queued. It is done only
+            # once the thread has come past everything queued so far.
+            self._settle_after_the_writer(need_id)
+            raise
+        self._settle(need_id)
+
+    def _settle(self, need_id: int | None) -> None:
+        self._unsettling -= 1
+        if need_id is None:
+            self.settled.clear()
+        else:
+            self.settled.pop(need_id, None)
+
+    def _settle_after_the_writer(self, need_id: int | None) -> None:
+        try:
+            passed = asyncio.ensure_future(self.writer.call(_nothing))
+        except RuntimeError:  # closed: nothing is left to run
+            self._settle(need_id)
+            return
+
+        def settle(task: asyncio.Future[None]) -> None:
+            if not task.cancelled():
+                task.exception()  # a closed connection: retrieved, nothing more to wait for
+            self._settle(need_id)
+
+        passed.add_done_callback(settle)
+
+    def forget_holder(self, user_id: int) -> None:
+        """What is remembered of needs this person holds shows their old name: forget it."""
+        self._unsettlings_begun += 1  # a look read before the change is not remembered
+        for need_id in [
+            need.id
+            for need in self.settled.values()
+            if need.holder is not None and need.holder.user_id == user_id
+        ]:
+            del self.settled[need_id]
 
     def unsettled_mark(self) -> int:
         """A mark to check later with :meth:`unsettled_since`."""
@@ -233,27 +265,54 @@ class Database:
 
 
 @contextlib.asynccontextmanager
-async def begin(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+async def begin(conn: _Connection) -> AsyncIterator[_Connection]:
     """BEGIN IMMEDIATE ... COMMIT on a connection the caller holds (see Database.serialised)."""
-    await conn.execute("BEGIN IMMEDIATE")
+    await conn.call(_begin_immediate)
     try:
         yield conn
     except BaseException:
         await conn.execute("ROLLBACK")
         raise
-    await conn.execute("COMMIT")
+    try:
+        await conn.execute("COMMIT")
+    except sqlite3.Error:
+        await conn.call(_rollback_if_open)
+        raise
 
 
 @contextlib.contextmanager
 def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE ... COMMIT for a function run by :meth:`Database.write`."""
-    conn.execute("BEGIN IMMEDIATE")
+    _begin_immediate(conn)
     try:
         yield conn
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        _rollback_if_open(conn)
+        raise
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    # On the writer's thread, with the writer to this caller alone: a transaction still open
+    # here was left by a caller cancelled while its BEGIN was queued (aiosqlite runs what was
+    # queued) or whose COMMIT failed. Nobody will finish it, so it is ended first.
+    if conn.in_transaction:
+        log.warning("rolling back a transaction its caller left open")
+        conn.execute("ROLLBACK")
+    conn.execute("BEGIN IMMEDIATE")
+
+
+def _rollback_if_open(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def _nothing(conn: sqlite3.Connection) -> None:
+    """A no-op for the writer's thread: once it has run, everything queued before it has."""
 
 
 def to_db_time(moment: datetime) -> str:

@@ -71,7 +71,8 @@ _CLAIM_VIEW = f"""
     LEFT JOIN (
         SELECT (SELECT COUNT(*) FROM claims
                 WHERE volunteer_id = :me AND released_at IS NULL) AS held,
-               me.language AS my_language, me.started_bot AS my_started_bot
+               me.language AS my_language, me.started_bot AS my_started_bot,
+               me.display_name AS my_name
         FROM (SELECT 1) LEFT JOIN people me ON me.user_id = :me
     )
 """
@@ -94,7 +95,7 @@ async def create(
 ) -> Need:
     """Record a new open need; its card is posted afterwards (see ``set_card``)."""
     async with db.transaction() as conn:
-        await people.upsert_in(conn, author, now)
+        changed = await people.upsert_in(conn, author, now)
         cursor = await conn.execute(
             "INSERT INTO needs (chat_id, summary, created_by, created_at) VALUES (?, ?, ?, ?)",
             (chat_id, summary, author.user_id, to_db_time(now)),
@@ -116,6 +117,8 @@ async def create(
             )
         await audit.record(conn, now, author.user_id, "posted", need_id, chat_id=chat_id)
         need = await _need_in(conn, need_id)
+    if changed:
+        db.forget_holder(author.user_id)
     assert need is not None
     return need
 
@@ -198,12 +201,13 @@ class _Look:
     need: Need
     held: int
     tapper: dict[str, Any]
+    name: str | None = None  # the tapper's name as recorded (None: not recorded yet)
 
 
 def _parse_look(rows: Iterable[sqlite3.Row]) -> _Look | None:
     for row in rows:
         tapper = {"language": row["my_language"], "started_bot": bool(row["my_started_bot"])}
-        return _Look(_need(row), int(row["held"]), tapper)
+        return _Look(_need(row), int(row["held"]), tapper, row["my_name"])
     return None
 
 
@@ -254,25 +258,24 @@ async def claim(
     """
     user_id = volunteer.user_id
     mark = db.unsettled_mark()
-    # A first look is only trusted while no release (or the like) is under way or queued:
-    # one could free the need for this tap, which must then be decided in turn, on the writer.
-    if not db.unsettled_since(mark):
-        remembered = db.settled.get(need_id)
-        look: _Look | None
-        if remembered is not None:
-            look = _Look(remembered, 0, {"language": db.languages.get(user_id)})
-        else:
-            look = await _look(db.reader, need_id, user_id)
+    remembered = None if db.unsettled_since(mark) else db.settled.get(need_id)
+    if remembered is not None:
+        look = _Look(remembered, 0, {"language": db.languages.get(user_id)})
         refusal = _refusal(look, user_id, card, None)
-        # Only a need already held or closed is answered from the first look: "no such
-        # card" may be a card still being recorded, so that waits for the writer.
         if refusal is not None and refusal.outcome in _SETTLED:
-            if remembered is not None:
-                return refusal
-            if not db.unsettled_since(mark):
-                _remember(db, refusal.need)
-                return refusal
-    result = await db.write(_decide, need_id, volunteer, max_open_claims, now, card)
+            return refusal
+    # Every other tap passes the reader's queue, in the order the taps came, before it can
+    # reach the writer, even while its look cannot be trusted: so a later tap never gets to
+    # the writer ahead of an earlier one.
+    refusal = _refusal(await _look(db.reader, need_id, user_id), user_id, card, None)
+    # Only a need already held or closed is answered from the first look: "no such card"
+    # may be a card still being recorded, so that waits for the writer.
+    if refusal is not None and refusal.outcome in _SETTLED and not db.unsettled_since(mark):
+        _remember(db, refusal.need)
+        return refusal
+    result, renamed = await db.write(_decide, need_id, volunteer, max_open_claims, now, card)
+    if renamed:
+        db.forget_holder(user_id)
     if (result.outcome in _SETTLED or result.outcome is ClaimOutcome.WON) and not (
         db.unsettled_since(mark)
     ):
@@ -295,11 +298,12 @@ def _decide(
     max_open_claims: int,
     now: datetime,
     card: CardRef | None,
-) -> ClaimResult:
+) -> tuple[ClaimResult, bool]:
     """Look again and, if the tap wins, write the claim: one function on the writer's thread.
 
     Only a winner writes (the person, the claim, the audit row); the household's details are
-    read with the look, so the winner's private message needs no further read.
+    read with the look, so the winner's private message needs no further read. Also says
+    whether the winner's recorded name changed.
     """
     user_id = volunteer.user_id
     # Every write goes through this thread one at a time, so nothing can change between this
@@ -308,7 +312,7 @@ def _decide(
     look = _parse_look(rows)
     refusal = _refusal(look, user_id, card, max_open_claims)
     if refusal is not None:
-        return refusal
+        return refusal, False
     assert look is not None
     with immediate(conn):
         for statement in people.upsert_statements(volunteer, now):
@@ -322,9 +326,10 @@ def _decide(
     details = PrivateDetails(**{field: rows[0][f"detail_{field}"] for field in _DETAIL_FIELDS})
     holder = Holder(claim_id, user_id, volunteer.display_name, team, now)
     won = dataclasses.replace(look.need, holder=holder)
-    return ClaimResult(
+    result = ClaimResult(
         ClaimOutcome.WON, won, open_claims=look.held + 1, details=details, **look.tapper
     )
+    return result, look.name is not None and look.name != volunteer.display_name
 
 
 async def _end_active_claim(

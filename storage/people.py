@@ -66,21 +66,28 @@ def upsert_statements(actor: Actor, now: datetime, started_bot: bool = False) ->
 
 async def upsert_in(
     conn: aiosqlite.Connection, actor: Actor, now: datetime, started_bot: bool = False
-) -> None:
-    """Record or refresh a person inside the caller's transaction."""
+) -> bool:
+    """Record or refresh a person inside the caller's transaction; whether anything changed.
+
+    If so, the caller calls ``Database.forget_holder`` once the transaction is committed.
+    """
+    changed = False
     for sql, params in upsert_statements(actor, now, started_bot):
-        await conn.execute(sql, params)
+        cursor = await conn.execute(sql, params)
+        changed = cursor.rowcount > 0  # the last statement is the person's own row
+    return changed
 
 
 async def upsert(db: Database, actor: Actor, now: datetime, started_bot: bool = False) -> Person:
     """Record or refresh a person; returns what is now stored."""
     async with db.transaction() as conn:
-        await upsert_in(conn, actor, now, started_bot)
-        async with conn.execute(
+        changed = await upsert_in(conn, actor, now, started_bot)
+        rows = await conn.execute_fetchall(
             f"SELECT {_PERSON_COLUMNS} FROM people WHERE user_id = ?", (actor.user_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-    assert row is not None
+        )
+    if changed:
+        db.forget_holder(actor.user_id)
+    (row,) = rows
     return _person(row)
 
 

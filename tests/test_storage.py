@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -118,8 +121,6 @@ async def test_claims_on_missing_need(db):
 async def test_database_refuses_a_second_active_claim(db):
     need_id = await post(db)
     await needs.claim(db, need_id, actor(5), 3, NOW)
-    import sqlite3
-
     with pytest.raises(sqlite3.IntegrityError):
         async with db.transaction() as conn:
             await conn.execute(
@@ -320,3 +321,139 @@ async def test_a_new_card_for_one_need_leaves_the_others_remembered(db, monkeypa
 
     monkeypatch.setattr(db.reader, "execute_fetchall", no_read)
     assert (await needs.claim(db, held, actor(6), 3, NOW)).outcome is ClaimOutcome.TAKEN
+
+
+async def test_an_earlier_tap_is_not_overtaken_while_another_card_is_recorded(db):
+    """First come wins even while a card for another need is being recorded.
+
+    While a card is recorded no look is trusted; the later tap must still not reach the
+    writer ahead of the earlier one, whose look is queued behind a busy reader.
+    """
+    need_id = await post(db)
+    await needs.set_card(db, need_id, 100)
+    other = await post(db, "other need")
+    card = CardRef(GROUP_ID, 100)
+    gate = threading.Event()
+    # The reader is busy with an earlier read (any other tap's look, /status, ...).
+    busy = asyncio.ensure_future(db.reader.call(lambda conn: gate.wait(5)))
+    await asyncio.sleep(0)
+    early = asyncio.ensure_future(needs.claim(db, need_id, actor(5), 3, NOW, card))
+    await asyncio.sleep(0)  # the earlier tap is being decided: its look is queued
+    posting = asyncio.ensure_future(needs.set_card(db, other, 300))
+    await asyncio.sleep(0)  # a coordinator's new card, for another need, is being recorded
+    later = asyncio.ensure_future(needs.claim(db, need_id, actor(6), 3, NOW, card))
+    await posting
+    await asyncio.sleep(0.05)
+    gate.set()
+    await busy
+    first, second = await early, await later
+    assert first.outcome is ClaimOutcome.WON, "the tap Telegram delivered first must win"
+    assert second.outcome is ClaimOutcome.TAKEN
+
+
+async def test_an_earlier_tap_is_not_overtaken_on_an_idle_reader(db):
+    """The same, with nothing else on the reader: one thread trip is enough to lose."""
+    need_id = await post(db)
+    await needs.set_card(db, need_id, 100)
+    other = await post(db, "other need")
+    card = CardRef(GROUP_ID, 100)
+    early = asyncio.ensure_future(needs.claim(db, need_id, actor(5), 3, NOW, card))
+    await asyncio.sleep(0)
+    posting = asyncio.ensure_future(needs.set_card(db, other, 300))
+    later = asyncio.ensure_future(needs.claim(db, need_id, actor(6), 3, NOW, card))
+    await posting
+    first, second = await early, await later
+    assert first.outcome is ClaimOutcome.WON, "the tap Telegram delivered first must win"
+    assert second.outcome is ClaimOutcome.TAKEN
+
+
+async def test_a_cancelled_release_leaves_no_stale_memory(db, monkeypatch):
+    """A release cancelled while its COMMIT is queued: aiosqlite still runs the commit.
+
+    Until it has, the need must not be remembered as held (or no tap could ever win it).
+    """
+    need_id = await post(db)
+    await needs.claim(db, need_id, actor(5), 3, NOW)
+    assert (await needs.claim(db, need_id, actor(6), 3, NOW)).outcome is ClaimOutcome.TAKEN
+    assert need_id in db.settled
+
+    gate = threading.Event()
+    committing = asyncio.Event()
+    writer = db.writer
+    real_execute = writer.execute
+
+    async def execute(sql: str, params: Any = None) -> Any:
+        if sql == "COMMIT" and not committing.is_set():
+            # The writer's thread is still busy with earlier work when COMMIT is queued.
+            writer._tx.put_nowait((None, lambda: gate.wait(5)))
+            committing.set()
+        return await real_execute(sql, params)
+
+    monkeypatch.setattr(writer, "execute", execute)
+    release = asyncio.ensure_future(needs.release(db, need_id, 5, False, NOW))
+    await committing.wait()
+    release.cancel()  # shutdown, or a caller's timeout
+    with pytest.raises(asyncio.CancelledError):
+        await release
+    # A tap now: nothing is marked under way any more, the reader still sees the holder.
+    tap = asyncio.ensure_future(needs.claim(db, need_id, actor(7), 3, NOW))
+    await asyncio.sleep(0.05)
+    gate.set()
+    first = await tap
+    await db.write(lambda conn: None)  # the queued COMMIT has run
+    assert first.outcome is ClaimOutcome.WON or (await needs.get(db, need_id)).holder is None
+    again = await needs.claim(db, need_id, actor(7), 3, NOW)
+    assert ClaimOutcome.WON in (first.outcome, again.outcome), (
+        "the need is free in the database, but stale memory refuses every tap"
+    )
+
+
+async def test_taken_names_the_holder_as_now_known(db):
+    """Losers are told the holder's name as now recorded, not as when it was remembered."""
+    need_id = await post(db)
+    await needs.claim(db, need_id, actor(5, "Old Name"), 3, NOW)
+    await needs.claim(db, need_id, actor(6), 3, NOW)  # remembered now
+    await people.upsert(db, actor(5, "New Name"), NOW, started_bot=True)  # /start
+    taken = await needs.claim(db, need_id, actor(6), 3, NOW)
+    assert taken.need is not None and taken.need.holder is not None
+    assert taken.need.holder.display_name == "New Name"
+
+
+async def test_a_failed_commit_leaves_the_writer_usable(db):
+    """A COMMIT that fails leaves no transaction open on the writer."""
+
+    def commit_fails(conn: sqlite3.Connection) -> None:
+        with immediate(conn):
+            conn.execute("PRAGMA defer_foreign_keys=ON")
+            conn.execute(
+                "INSERT INTO claims (need_id, volunteer_id, team, claimed_at)"
+                " VALUES (999, 999, NULL, 'x')"
+            )
+
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.write(commit_fails)
+    need_id = await post(db)
+    assert (await needs.claim(db, need_id, actor(5), 3, NOW)).outcome is ClaimOutcome.WON
+
+
+async def test_a_transaction_cancelled_before_it_began_leaves_the_writer_usable(db):
+    gate = threading.Event()
+    busy = asyncio.ensure_future(db.writer.call(lambda conn: gate.wait(5)))
+    await asyncio.sleep(0)
+
+    async def remember_a_group() -> None:
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO groups (chat_id, title, active, seen_at) VALUES (1, 'x', 1, '')"
+            )
+
+    cancelled = asyncio.ensure_future(remember_a_group())
+    await asyncio.sleep(0.01)  # its BEGIN is queued behind the busy thread
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    gate.set()
+    await busy  # the BEGIN has run now, and nobody will commit it
+    need_id = await post(db)
+    assert (await needs.claim(db, need_id, actor(5), 3, NOW)).outcome is ClaimOutcome.WON
+    assert await db.fetch_all("SELECT * FROM groups") == []
