@@ -4,8 +4,8 @@ All tasks share these connections. Writes go through :meth:`Database.transaction
 an ``asyncio.Lock`` around ``BEGIN IMMEDIATE`` ... ``COMMIT`` so that transactions of different
 tasks never interleave on the shared writer connection. The lock is FIFO, which is what keeps
 first-come claims fair: the first task to ask decides first. A hot write (a claim) can instead
-be one plain function run on the writer's thread with :meth:`Database.write`: the same lock and
-order, but one trip to that thread instead of one per statement.
+be one plain function run on the writer's thread with :meth:`Database.write`: in the same
+first-come order, but one trip to that thread instead of one per statement.
 
 Reads use a second connection: in WAL mode it sees only committed data, so a reader never
 observes a claim that is still being decided.
@@ -271,7 +271,7 @@ async def begin(conn: _Connection) -> AsyncIterator[_Connection]:
     try:
         yield conn
     except BaseException:
-        await conn.execute("ROLLBACK")
+        await conn.call(_rollback_if_open)
         raise
     try:
         await conn.execute("COMMIT")
@@ -287,7 +287,7 @@ def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        _rollback_if_open(conn)
         raise
     try:
         conn.execute("COMMIT")
