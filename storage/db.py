@@ -211,6 +211,15 @@ class Database:
         async with self.serialised() as conn, begin(conn):
             yield conn
 
+    @contextlib.asynccontextmanager
+    async def unsettling_transaction(
+        self, need_id: int | None = None
+    ) -> AsyncIterator[aiosqlite.Connection]:
+        """A :meth:`transaction` that is also :meth:`unsettling`, from before it queues."""
+        with self.unsettling(need_id):
+            async with self.transaction() as conn:
+                yield conn
+
     async def write(
         self,
         fn: Callable[Concatenate[sqlite3.Connection, P], T],

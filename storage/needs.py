@@ -125,11 +125,10 @@ async def create(
 
 async def set_card(db: Database, need_id: int, message_id: int) -> None:
     """Remember the group message that shows this need's card."""
-    with db.unsettling(need_id):
-        async with db.transaction() as conn:
-            await conn.execute(
-                "UPDATE needs SET card_message_id = ? WHERE id = ?", (message_id, need_id)
-            )
+    async with db.unsettling_transaction(need_id) as conn:
+        await conn.execute(
+            "UPDATE needs SET card_message_id = ? WHERE id = ?", (message_id, need_id)
+        )
 
 
 async def get(db: Database, need_id: int) -> Need | None:
@@ -365,18 +364,17 @@ async def release(
     db: Database, need_id: int, actor_id: int, as_coordinator: bool, now: datetime
 ) -> ReleaseResult:
     """End the active claim on a need: by its holder ("released") or a coordinator ("freed")."""
-    with db.unsettling(need_id):
-        async with db.transaction() as conn:
-            need = await _need_in(conn, need_id)
-            if need is None:
-                return ReleaseResult(ReleaseOutcome.NOT_FOUND, None)
-            if need.holder is None:
-                return ReleaseResult(ReleaseOutcome.NOT_CLAIMED, need)
-            is_holder = need.holder.user_id == actor_id
-            if not is_holder and not as_coordinator:
-                return ReleaseResult(ReleaseOutcome.NOT_HOLDER, need)
-            reason = "released" if is_holder else "freed"
-            return await _released(conn, need, actor_id, reason, now)
+    async with db.unsettling_transaction(need_id) as conn:
+        need = await _need_in(conn, need_id)
+        if need is None:
+            return ReleaseResult(ReleaseOutcome.NOT_FOUND, None)
+        if need.holder is None:
+            return ReleaseResult(ReleaseOutcome.NOT_CLAIMED, need)
+        is_holder = need.holder.user_id == actor_id
+        if not is_holder and not as_coordinator:
+            return ReleaseResult(ReleaseOutcome.NOT_HOLDER, need)
+        reason = "released" if is_holder else "freed"
+        return await _released(conn, need, actor_id, reason, now)
 
 
 async def release_claim(
@@ -386,54 +384,52 @@ async def release_claim(
 
     A button left over from an ended pairing changes nothing, whoever taps it.
     """
-    with db.unsettling():
-        async with db.transaction() as conn:
-            rows = list(
-                await conn.execute_fetchall(
-                    "SELECT need_id FROM claims"
-                    " WHERE id = ? AND volunteer_id = ? AND released_at IS NULL",
-                    (claim_id, holder_id),
-                )
+    async with db.unsettling_transaction() as conn:
+        rows = list(
+            await conn.execute_fetchall(
+                "SELECT need_id FROM claims"
+                " WHERE id = ? AND volunteer_id = ? AND released_at IS NULL",
+                (claim_id, holder_id),
             )
-            if not rows:
-                return ReleaseResult(ReleaseOutcome.NOT_HOLDER, None)
-            need = await _need_in(conn, rows[0]["need_id"])
-            assert need is not None and need.holder is not None
-            return await _released(conn, need, holder_id, "released", now)
+        )
+        if not rows:
+            return ReleaseResult(ReleaseOutcome.NOT_HOLDER, None)
+        need = await _need_in(conn, rows[0]["need_id"])
+        assert need is not None and need.holder is not None
+        return await _released(conn, need, holder_id, "released", now)
 
 
 async def reassign(
     db: Database, need_id: int, to_user_id: int, coordinator_id: int, now: datetime
 ) -> ReleaseResult:
     """A coordinator gives a need to someone else (or to someone, if it was open)."""
-    with db.unsettling(need_id):
-        async with db.transaction() as conn:
-            need = await _need_in(conn, need_id)
-            if need is None:
-                return ReleaseResult(ReleaseOutcome.NOT_FOUND, None)
-            if not await conn.execute_fetchall(
-                "SELECT 1 FROM people WHERE user_id = ?", (to_user_id,)
-            ):
-                return ReleaseResult(ReleaseOutcome.UNKNOWN_PERSON, need)
-            if need.holder is not None:
-                if need.holder.user_id == to_user_id:
-                    return ReleaseResult(ReleaseOutcome.SAME_PERSON, need)
-                await _end_active_claim(conn, need, coordinator_id, "reassigned", now)
-            cursor = await conn.execute(
-                "INSERT INTO claims (need_id, volunteer_id, team, claimed_at, assigned_by)"
-                " SELECT ?, user_id, team, ?, ? FROM people WHERE user_id = ?",
-                (need_id, to_db_time(now), coordinator_id, to_user_id),
-            )
-            await audit.record(
-                conn,
-                now,
-                coordinator_id,
-                "assigned",
-                need_id,
-                cursor.lastrowid,
-                volunteer_id=to_user_id,
-            )
-            after = await _need_in(conn, need_id)
+    async with db.unsettling_transaction(need_id) as conn:
+        need = await _need_in(conn, need_id)
+        if need is None:
+            return ReleaseResult(ReleaseOutcome.NOT_FOUND, None)
+        if not await conn.execute_fetchall(
+            "SELECT 1 FROM people WHERE user_id = ?", (to_user_id,)
+        ):
+            return ReleaseResult(ReleaseOutcome.UNKNOWN_PERSON, need)
+        if need.holder is not None:
+            if need.holder.user_id == to_user_id:
+                return ReleaseResult(ReleaseOutcome.SAME_PERSON, need)
+            await _end_active_claim(conn, need, coordinator_id, "reassigned", now)
+        cursor = await conn.execute(
+            "INSERT INTO claims (need_id, volunteer_id, team, claimed_at, assigned_by)"
+            " SELECT ?, user_id, team, ?, ? FROM people WHERE user_id = ?",
+            (need_id, to_db_time(now), coordinator_id, to_user_id),
+        )
+        await audit.record(
+            conn,
+            now,
+            coordinator_id,
+            "assigned",
+            need_id,
+            cursor.lastrowid,
+            volunteer_id=to_user_id,
+        )
+        after = await _need_in(conn, need_id)
         return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=need.holder)
 
 
