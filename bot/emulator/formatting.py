@@ -128,41 +128,9 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
             continue
         end = source.find(">", index)
         if source.startswith("</", index):
-            if end == -1:
-                raise EntityParseError(
-                    f"Unclosed end tag at byte offset {_byte_offset(source, index)}"
-                )
-            if not stack:
-                raise EntityParseError(
-                    f"Unexpected end tag at byte offset {_byte_offset(source, index)}"
-                )
-            name = source[index + 2 : end].strip().lower()
-            top = stack.pop()
-            if name != top.name:
-                raise EntityParseError(
-                    f"Unmatched end tag at byte offset {_byte_offset(source, index)}, "
-                    f'expected "</{top.name}>", found "</{name}>"'
-                )
-            _close(top, position, stack, entities)
-            index = end + 1
-            continue
-        if end == -1:
-            raise EntityParseError(
-                f"Unclosed start tag at byte offset {_byte_offset(source, index)}"
-            )
-        inner = source[index + 1 : end]
-        name_match = _TAG_NAME.match(inner)
-        name = name_match.group().lower() if name_match else ""
-        if name not in ENTITY_TYPES:
-            raise EntityParseError(
-                f'Unsupported start tag "{name}" at byte offset {_byte_offset(source, index)}'
-            )
-        attributes = _attributes(inner[len(name) :])
-        if name == "span" and attributes.get("class") != "tg-spoiler":
-            raise EntityParseError('Tag "span" must have class "tg-spoiler"')
-        if name == "tg-emoji" and not attributes.get("emoji-id", "").isdigit():
-            raise EntityParseError('Custom emoji entity must contain a tg://emoji URL')
-        stack.append(_OpenTag(name, position, attributes))
+            _close(_end_tag(source, index, end, stack), position, stack, entities)
+        else:
+            stack.append(_start_tag(source, index, end, position))
         index = end + 1
     if stack:
         raise EntityParseError(
@@ -170,6 +138,41 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
         )
     entities.sort(key=lambda entity: (entity["offset"], -entity["length"]))
     return "".join(pieces), entities
+
+
+def _end_tag(source: str, index: int, end: int, stack: list[_OpenTag]) -> _OpenTag:
+    """The open tag that the end tag at ``index`` closes, taken off the stack."""
+    if end == -1:
+        raise EntityParseError(f"Unclosed end tag at byte offset {_byte_offset(source, index)}")
+    if not stack:
+        raise EntityParseError(f"Unexpected end tag at byte offset {_byte_offset(source, index)}")
+    name = source[index + 2 : end].strip().lower()
+    top = stack.pop()
+    if name != top.name:
+        raise EntityParseError(
+            f"Unmatched end tag at byte offset {_byte_offset(source, index)}, "
+            f'expected "</{top.name}>", found "</{name}>"'
+        )
+    return top
+
+
+def _start_tag(source: str, index: int, end: int, position: int) -> _OpenTag:
+    """The start tag at ``index``, checked to be one of Telegram's, opened at ``position``."""
+    if end == -1:
+        raise EntityParseError(f"Unclosed start tag at byte offset {_byte_offset(source, index)}")
+    inner = source[index + 1 : end]
+    name_match = _TAG_NAME.match(inner)
+    name = name_match.group().lower() if name_match else ""
+    if name not in ENTITY_TYPES:
+        raise EntityParseError(
+            f'Unsupported start tag "{name}" at byte offset {_byte_offset(source, index)}'
+        )
+    attributes = _attributes(inner[len(name) :])
+    if name == "span" and attributes.get("class") != "tg-spoiler":
+        raise EntityParseError('Tag "span" must have class "tg-spoiler"')
+    if name == "tg-emoji" and not attributes.get("emoji-id", "").isdigit():
+        raise EntityParseError('Custom emoji entity must contain a tg://emoji URL')
+    return _OpenTag(name, position, attributes)
 
 
 def _close(
