@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
 from telegram import BotCommand
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 import handlers
@@ -48,12 +47,6 @@ COMMANDS = {
 # The updates the handlers use; Telegram sends no others.
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
-# The database's threads need the GIL for a moment between SQLite calls. With Python's default
-# switch interval (5 ms) a busy event loop keeps them waiting up to that long each time, and a
-# claim decided on the writer's thread took 1.5-2.8 ms instead of 0.5 under concurrent
-# updates (bench/claim_burst.py). Handing over sooner costs nothing while no thread waits.
-GIL_SWITCH_INTERVAL = 10e-6
-
 
 def build_application(
     config: Config,
@@ -67,7 +60,8 @@ def build_application(
     token = config.token
     if not token:
         raise ValueError("no bot token")
-    builder = ApplicationBuilder().token(token)
+    builder = ApplicationBuilder().context_types(ContextTypes(context=runtime.Context))
+    builder = builder.token(token)
     if config.telegram.base_url:
         builder = builder.base_url(config.telegram.base_url)
     if config.telegram.base_file_url:
@@ -86,23 +80,19 @@ def build_application(
             )
         )
 
-    switch_interval = sys.getswitchinterval()
-
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
-        nonlocal switch_interval
-        switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(GIL_SWITCH_INTERVAL)
         db = Database(config.database.path, config.database.synchronous)
         await db.open()
         service = PairingService(db, config, clock)
         keeper = CardKeeper(app.bot, service)
+        service.on_needs_changed(keeper.needs_changed)
         app.bot_data[runtime.SERVICE] = service
         app.bot_data[runtime.CARDS] = keeper
         log.info("started as @%s", app.bot.username)
         await set_commands(app)
         # In the background: at 20 cards a minute per group, waiting here would hold back
         # every tap that queued while the bot was down.
-        keeper.track(asyncio.get_running_loop().create_task(repost_unposted(keeper, service)))
+        keeper.track(asyncio.get_running_loop().create_task(keeper.catch_up()))
 
     async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
         keeper = app.bot_data.get(runtime.CARDS)
@@ -113,7 +103,6 @@ def build_application(
         service = app.bot_data.get(runtime.SERVICE)
         if isinstance(service, PairingService):
             await service.db.close()
-        sys.setswitchinterval(switch_interval)
 
     builder = (
         builder.concurrent_updates(config.telegram.concurrent_updates)
@@ -136,16 +125,6 @@ async def set_commands(app: Application) -> None:  # type: ignore[type-arg]
                 await app.bot.set_my_commands(commands, language_code=code)
             except TelegramError as exc:
                 log.warning("command menu (%s) not set: %s", code or "default", exc)
-
-
-async def repost_unposted(keeper: CardKeeper, service: PairingService) -> None:
-    """Post the cards of needs saved while the bot stopped before sending them."""
-    for need in await service.unposted_needs():
-        try:
-            await keeper.post(need.id)
-            log.info("posted the card of need %d at start", need.id)
-        except TelegramError as exc:
-            log.warning("card of need %d still not posted: %s", need.id, exc.__class__.__name__)
 
 
 @contextlib.asynccontextmanager

@@ -20,7 +20,6 @@ from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.domain import Need
 from bot.render import card_markup, card_text
 from bot.service import PairingService
 
@@ -120,10 +119,10 @@ async def send_private(
 class CardKeeper:
     """Posts need cards and keeps each card showing its need's current state.
 
-    Edits are coalesced per need: one worker per card re-reads the database before each edit,
-    so a burst of changes costs at most one edit in flight and one after it, never a stale one.
-    The keeper remembers what each card last showed, so asking for a refresh of a card that is
-    already current costs no API call (the first after a restart may cost one).
+    It hears of every committed change to a need from the database (``needs_changed``), so no
+    writer has to remember it. Edits are coalesced per need: one worker per card re-reads the
+    need before each edit, so a burst of changes costs at most one edit in flight and one
+    after it, and a card already showing the need's version costs no call.
     """
 
     def __init__(self, bot: Bot, service: PairingService) -> None:
@@ -132,9 +131,23 @@ class CardKeeper:
         self.language = service.config.language
         self._dirty: set[int] = set()
         self._workers: dict[int, asyncio.Task[None]] = {}
-        self._shown: dict[int, int] = {}  # need id -> hash of the card as last sent
         self._background: set[asyncio.Task[None]] = set()
         self._posting: dict[int, asyncio.Future[None]] = {}
+
+    def needs_changed(self, need_ids: list[int]) -> None:
+        """The database committed changes to these needs: bring their cards up to date."""
+        for need_id in need_ids:
+            self._refresh(need_id)
+
+    async def catch_up(self) -> None:
+        """At start: post the cards never sent, and edit those left stale by a stop."""
+        for need in await self.service.unposted_needs():
+            try:
+                await self.post(need.id)
+                log.info("posted the card of need %d at start", need.id)
+            except TelegramError as exc:
+                log.warning("card of need %d still not posted: %s", need.id, type(exc).__name__)
+        self.needs_changed(await self.service.stale_cards())
 
     async def post(self, need_id: int) -> Message:
         """Send a need's card to its group and remember it; raises what Telegram raised.
@@ -152,7 +165,7 @@ class CardKeeper:
             done.set_result(None)
         # The card went out showing the need as read before the send; if a claim or a
         # release came in meanwhile, bring it up to date (no call if it is current).
-        self.refresh(need_id)
+        self._refresh(need_id)
         return message
 
     async def posted(self, need_id: int, timeout: float = POST_WAIT_SECONDS) -> None:  # noqa: ASYNC109
@@ -181,32 +194,15 @@ class CardKeeper:
             "need card",
             idempotent=False,
         )
-        await self.service.card_posted(need.id, message.message_id)
-        self._shown[need.id] = self._fingerprint(need)
+        await self.service.card_posted(need, message.message_id)
         return message
-
-    def _fingerprint(self, need: Need) -> int:
-        # Everything a card shows comes from these (the language is the keeper's own);
-        # hashing them is far cheaper than rendering, and a loser's tap checks it.
-        return hash((need.summary, need.closed_at, need.holder))
 
     def track(self, task: asyncio.Task[None]) -> None:
         """Keep a background card task until it ends, so shutdown can wait for it."""
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def refresh(self, need_id: int, seen: Need | None = None) -> None:
-        """Bring a need's card up to date soon; returns at once.
-
-        ``seen`` is the need as the caller just read it: if the card already shows that,
-        nothing is read or sent.
-        """
-        if (
-            seen is not None
-            and need_id not in self._dirty
-            and self._shown.get(need_id) == self._fingerprint(seen)
-        ):
-            return
+    def _refresh(self, need_id: int) -> None:
         self._dirty.add(need_id)
         if need_id not in self._workers:
             task = asyncio.get_running_loop().create_task(self._work(need_id))
@@ -222,12 +218,9 @@ class CardKeeper:
 
     async def _edit(self, need_id: int) -> None:
         need = await self.service.need(need_id)
-        if need is None or need.card_message_id is None:
+        if need is None or need.card_message_id is None or need.card_version == need.version:
             return
         message_id = need.card_message_id
-        fingerprint = self._fingerprint(need)
-        if self._shown.get(need_id) == fingerprint:
-            return
         try:
             await with_retries(
                 lambda: self.bot.edit_message_text(
@@ -239,10 +232,10 @@ class CardKeeper:
                 ),
                 "card edit",
             )
-            self._shown[need_id] = fingerprint
+            await self.service.card_shown(need)
         except BadRequest as exc:
             if is_not_modified(exc):
-                self._shown[need_id] = fingerprint
+                await self.service.card_shown(need)
             else:
                 log.warning("card of need %d not updated: %s", need_id, exc.message)
         except Forbidden:

@@ -8,7 +8,7 @@ pairing between a volunteer (and their team) and a need; released claims stay as
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 
@@ -98,6 +98,10 @@ class Need:
     created_at: datetime
     closed_at: datetime | None
     holder: Holder | None
+    # Bumped by the database on every change the card shows; the card last showed
+    # ``card_version`` (None: not known to show any).
+    version: int = 1
+    card_version: int | None = None
 
     @property
     def state(self) -> NeedState:
@@ -123,6 +127,7 @@ class ClaimRecord:
     id: int
     need_id: int
     volunteer_id: int
+    volunteer_name: str
     team: str | None
     claimed_at: datetime
     assigned_by: int | None
@@ -151,25 +156,47 @@ class CardRef:
     message_id: int
 
 
+def claim_outcome(
+    need: Need | None, tapper_id: int, open_claims: int, max_open_claims: int, card: CardRef | None
+) -> ClaimOutcome:
+    """The claim rule: what a tap on ``card`` does to ``need`` as it stands now.
+
+    The caller decides taps one at a time in the order they came, so the first tap on an
+    open need wins. A tap counts only from the need's own card: button data can be forged,
+    and a claim from any other message would hand a stranger the household's details.
+    """
+    if need is None:
+        return ClaimOutcome.NOT_FOUND
+    if card is not None and (card.chat_id, card.message_id) != (
+        need.chat_id,
+        need.card_message_id,
+    ):
+        return ClaimOutcome.WRONG_CARD
+    if need.closed_at is not None:
+        return ClaimOutcome.CLOSED
+    if need.holder is not None:
+        mine = need.holder.user_id == tapper_id
+        return ClaimOutcome.ALREADY_YOURS if mine else ClaimOutcome.TAKEN
+    if open_claims >= max_open_claims:
+        return ClaimOutcome.LIMIT_REACHED
+    return ClaimOutcome.WON
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimResult:
-    """The answer to a claim attempt; ``need`` is its state right after the decision."""
+    """The answer to a tap: ``need`` as it stands after it, and the tapper's open claims."""
 
     outcome: ClaimOutcome
     need: Need | None
     open_claims: int = 0
-    # What the answer needs about the tapper, read with the decision: their chosen language
-    # (None: go by Telegram's language_code) and whether they have started the bot.
-    language: str | None = None
-    started_bot: bool = False
-    # The winner's household details, read in the same trip as the decision (None otherwise).
-    details: PrivateDetails | None = field(default=None, repr=False)
 
 
 class ReleaseOutcome(enum.StrEnum):
     """How a release, free or reassignment ended."""
 
-    RELEASED = "released"
+    RELEASED = "released"  # the holder gave it up, or a coordinator freed it
+    ASSIGNED = "assigned"  # a coordinator gave it to someone
+    NOT_ALLOWED = "not_allowed"  # a volunteer tried a coordinator's change
     NOT_HOLDER = "not_holder"
     NOT_CLAIMED = "not_claimed"
     NOT_FOUND = "not_found"
@@ -177,9 +204,31 @@ class ReleaseOutcome(enum.StrEnum):
     SAME_PERSON = "same_person"
 
 
+def release_refusal(
+    need: Need | None, actor_id: int, as_coordinator: bool
+) -> ReleaseOutcome | None:
+    """Why ``actor_id`` may not end the claim on ``need``, or None if they may."""
+    if need is None:
+        return ReleaseOutcome.NOT_FOUND
+    if need.holder is None:
+        return ReleaseOutcome.NOT_CLAIMED
+    if need.holder.user_id != actor_id and not as_coordinator:
+        return ReleaseOutcome.NOT_HOLDER
+    return None
+
+
+def assign_refusal(need: Need | None, to_user_id: int) -> ReleaseOutcome | None:
+    """Why a coordinator may not give ``need`` to ``to_user_id``, or None if they may."""
+    if need is None:
+        return ReleaseOutcome.NOT_FOUND
+    if need.holder is not None and need.holder.user_id == to_user_id:
+        return ReleaseOutcome.SAME_PERSON
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class ReleaseResult:
-    """The answer to a release; ``previous`` is who held the need before."""
+    """The answer to a release or reassignment; ``previous`` is who held the need before."""
 
     outcome: ReleaseOutcome
     need: Need | None

@@ -87,9 +87,7 @@ def pairing_line(pairing: Pairing, lang: str, tz: tzinfo) -> str:
     return t(lang, "mine_item", id=pairing.need.id, summary=summary, date=since)
 
 
-def history_lines(
-    history: list[ClaimRecord], names: dict[int, str], lang: str, tz: tzinfo
-) -> list[str]:
+def history_lines(history: list[ClaimRecord], lang: str, tz: tzinfo) -> list[str]:
     """A need's claim history for coordinators, oldest first."""
     lines = []
     for record in history:
@@ -101,7 +99,7 @@ def history_lines(
                 released=_local(record.released_at, tz),
                 reason=t(lang, f"reason_{record.release_reason}"),
             )
-        name = html.escape(names.get(record.volunteer_id, str(record.volunteer_id)))
+        name = html.escape(record.volunteer_name)
         if record.team:
             name += f" ({html.escape(record.team)})"
         lines.append(

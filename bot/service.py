@@ -91,9 +91,16 @@ class PairingService:
         code = language_code if language_code is not None else (person and person.language_code)
         return pick_language(chosen, code or None, self.config.language)
 
-    async def seen(self, actor: Actor, started_bot: bool = False) -> Person:
-        """Record that a person talked to the bot; returns what we know of them."""
-        return await people.upsert(self.db, actor, self.clock(), started_bot)
+    async def identify(self, actor: Actor, in_private: bool) -> Person:
+        """The person behind an update, recorded or refreshed (once per update).
+
+        A person writing to the bot in private has started it: it can write to them.
+        """
+        return await people.identify(self.db, actor, self.clock(), started_bot=in_private)
+
+    def on_needs_changed(self, listener: Callable[[list[int]], None]) -> None:
+        """Call ``listener(need_ids)`` after every committed change to needs, by any writer."""
+        self.db.watch(listener)
 
     async def person(self, user_id: int) -> Person | None:
         """A person the bot has seen, by user id."""
@@ -148,9 +155,17 @@ class PairingService:
             return problem
         return await needs.create(self.db, chat_id, summary, details, author, self.clock())
 
-    async def card_posted(self, need_id: int, message_id: int) -> None:
-        """Remember which group message is the need's card."""
-        await needs.set_card(self.db, need_id, message_id)
+    async def card_posted(self, need: Need, message_id: int) -> None:
+        """Remember which group message is the need's card, showing ``need`` as it was read."""
+        await needs.set_card(self.db, need.id, message_id, need.version)
+
+    async def card_shown(self, need: Need) -> None:
+        """The need's card now shows ``need`` as it was read."""
+        await needs.card_shown(self.db, need.id, need.version)
+
+    async def stale_cards(self) -> list[int]:
+        """Needs whose card shows an older state (the bot stopped before editing it)."""
+        return await needs.stale_cards(self.db)
 
     async def need(self, need_id: int) -> Need | None:
         """A need by number."""
@@ -178,11 +193,13 @@ class PairingService:
     async def free(self, need_id: int, coordinator_id: int) -> ReleaseResult:
         """A coordinator ends whoever's claim is on a need."""
         if not self.is_coordinator(coordinator_id):
-            return ReleaseResult(ReleaseOutcome.NOT_HOLDER, None)
+            return ReleaseResult(ReleaseOutcome.NOT_ALLOWED, None)
         return await needs.release(self.db, need_id, coordinator_id, True, self.clock())
 
     async def reassign(self, need_id: int, target: str, coordinator_id: int) -> ReleaseResult:
         """A coordinator gives a need to the person named by user id or @username."""
+        if not self.is_coordinator(coordinator_id):
+            return ReleaseResult(ReleaseOutcome.NOT_ALLOWED, None)
         match = _USER_REF.match(target.strip())
         person = None
         if match and match.group(1):

@@ -17,17 +17,17 @@ from bot.delivery import Delivery, send_private, with_retries
 from bot.domain import (
     CardRef,
     ClaimOutcome,
+    ClaimResult,
     Holder,
     Need,
-    PrivateDetails,
     ReleaseOutcome,
     ReleaseResult,
 )
-from bot.i18n import pick_language, t
+from bot.i18n import t
 from bot.render import details_message, holder_name, release_markup
 from bot.runtime import Context, cards, service
 from bot.service import parse_need_number
-from handlers.common import actor_of, coordinator_lang, language_for, reply
+from handlers.common import actor_of, coordinator_lang, reply
 
 log = logging.getLogger(__name__)
 
@@ -44,21 +44,10 @@ async def answer(query: CallbackQuery, text: str | None = None, url: str | None 
         log.info("tap not answered: %s", exc.__class__.__name__)
 
 
-async def deliver_details(
-    context: Context,
-    need: Need,
-    user_id: int,
-    lang: str,
-    details: PrivateDetails | None = None,
-) -> Delivery:
-    """Send a holder the household's private details, with a Release button.
-
-    ``need`` (and ``details``, if given) come from the decision that made ``user_id`` its
-    holder: no need to read them again.
-    """
+async def deliver_details(context: Context, need: Need, user_id: int, lang: str) -> Delivery:
+    """Send the holder of ``need`` (as just decided) the household's details, to release it."""
     svc = service(context)
-    if details is None:
-        details = await svc.details_of(need, user_id)
+    details = await svc.details_of(need, user_id)
     if details is None or need.holder is None:
         return Delivery.FAILED
     text = details_message(need, details, lang)
@@ -83,77 +72,76 @@ def tapped_card(query: CallbackQuery) -> CardRef | None:
 
 
 async def claim_tapped(update: Update, context: Context) -> None:
-    """A tap on Claim: decide first (the FIFO writer keeps it fair), then answer every tapper."""
+    """A tap on Claim: decide first (taps are decided in the order they came), then answer."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
     need_id = callbacks.parse_id(callbacks.CLAIM, query.data)
     card = tapped_card(query)
-    svc, keeper = service(context), cards(context)
+    lang = context.person_lang
     if need_id is None or card is None:
-        await answer(query, t(await language_for(context, user), "answer_bad_button"))
+        await answer(query, t(lang, "answer_bad_button"))
         return
     # A tap on a card whose message id is still being recorded waits for it (all such taps
     # on one future, so in order). Otherwise no await may come before the claim: the order
     # tasks reach the database is the order Telegram delivered the taps.
-    await keeper.posted(need_id)
-    result = await svc.claim(need_id, actor_of(user), card)
-    lang = pick_language(result.language, user.language_code, svc.config.language)
+    await cards(context).posted(need_id)
+    result = await service(context).claim(need_id, actor_of(user), card)
     need = result.need
     if result.outcome is ClaimOutcome.WON:
-        assert need is not None and need.holder is not None
-        keeper.refresh(need.id)
-        if result.started_bot:
-            # Known to be reachable: answer at once, then send the details.
-            await answer(query, t(lang, "answer_won"))
-            await deliver_details(context, need, user.id, lang, result.details)
-            return
-        # Not known to be reachable: try the details first (a 403 comes back at once), but
-        # never so long that the tap's answer would come too late for Telegram.
-        try:
-            delivery = await asyncio.wait_for(
-                deliver_details(context, need, user.id, lang, result.details),
-                DETAILS_BEFORE_ANSWER_SECONDS,
-            )
-        except TimeoutError:
-            delivery = Delivery.FAILED
-        if delivery is Delivery.DELIVERED:
-            await answer(query, t(lang, "answer_won"))
-        else:
-            url = details_link(context, need.holder.claim_id)
-            await answer(query, t(lang, "answer_won_open_bot"), url=url)
-        return
-    if result.outcome is ClaimOutcome.TAKEN:
-        assert need is not None and need.holder is not None
-        # The toast is plain text: no HTML escaping, Telegram shows it verbatim.
-        await answer(query, t(lang, "answer_taken", name=need.holder.display_name))
-        # The tapper saw a Claim button: if the card is stale (say the bot stopped before
-        # editing it), bring it up to date. Costs nothing when it is current.
-        keeper.refresh(need.id, seen=need)
-    elif result.outcome is ClaimOutcome.ALREADY_YOURS:
-        assert need is not None and need.holder is not None
+        assert need is not None
+        await answer_winner(context, query, need, lang)
+    elif result.outcome is ClaimOutcome.ALREADY_YOURS and need and need.holder:
         # The link opens the private chat, where the details arrive again.
         url = details_link(context, need.holder.claim_id)
-        await answer(query, t(lang, "answer_already_yours"), url=url)
-    elif result.outcome is ClaimOutcome.CLOSED:
-        assert need is not None
-        await answer(query, t(lang, "answer_closed"))
-        keeper.refresh(need.id, seen=need)
-    elif result.outcome is ClaimOutcome.LIMIT_REACHED:
-        await answer(query, t(lang, "answer_limit", count=result.open_claims))
+        await answer(query, refusal_text(result, lang), url=url)
     else:
-        key = {
-            ClaimOutcome.NOT_FOUND: "answer_not_found",
-            ClaimOutcome.WRONG_CARD: "answer_bad_button",
-        }[result.outcome]
-        await answer(query, t(lang, key))
+        await answer(query, refusal_text(result, lang))
+
+
+async def answer_winner(context: Context, query: CallbackQuery, need: Need, lang: str) -> None:
+    """Tell the winner, and send them the household's details in private."""
+    user_id, person = query.from_user.id, context.person
+    if person is not None and person.started_bot:
+        # Known to be reachable: answer at once, then send the details.
+        await answer(query, t(lang, "answer_won"))
+        await deliver_details(context, need, user_id, lang)
+        return
+    # Not known to be reachable: try the details first (a 403 comes back at once), but never
+    # so long that the tap's answer would come too late for Telegram.
+    try:
+        delivery = await asyncio.wait_for(
+            deliver_details(context, need, user_id, lang), DETAILS_BEFORE_ANSWER_SECONDS
+        )
+    except TimeoutError:
+        delivery = Delivery.FAILED
+    if delivery is Delivery.DELIVERED:
+        await answer(query, t(lang, "answer_won"))
+    else:
+        assert need.holder is not None
+        url = details_link(context, need.holder.claim_id)
+        await answer(query, t(lang, "answer_won_open_bot"), url=url)
+
+
+def refusal_text(result: ClaimResult, lang: str) -> str:
+    """What a tap that did not win is told (plain text: Telegram shows it verbatim)."""
+    holder = result.need.holder if result.need is not None else None
+    if result.outcome is ClaimOutcome.TAKEN and holder is not None:
+        return t(lang, "answer_taken", name=holder.display_name)
+    if result.outcome is ClaimOutcome.LIMIT_REACHED:
+        return t(lang, "answer_limit", count=result.open_claims)
+    key = {
+        ClaimOutcome.ALREADY_YOURS: "answer_already_yours",
+        ClaimOutcome.CLOSED: "answer_closed",
+        ClaimOutcome.NOT_FOUND: "answer_not_found",
+    }.get(result.outcome, "answer_bad_button")
+    return t(lang, key)
 
 
 async def forged_button(update: Update, context: Context) -> None:
     """Button data no handler recognises: answer, change nothing."""
     if update.callback_query is not None:
-        lang = await language_for(context, update.effective_user)
-        await answer(update.callback_query, t(lang, "answer_bad_button"))
+        await answer(update.callback_query, t(context.person_lang, "answer_bad_button"))
 
 
 async def release_tapped(update: Update, context: Context) -> None:
@@ -163,11 +151,10 @@ async def release_tapped(update: Update, context: Context) -> None:
         return
     claim_id = callbacks.parse_id(callbacks.RELEASE, query.data)
     assert claim_id is not None
-    lang = await language_for(context, user)
+    lang = context.person_lang
     result = await service(context).release_claim(claim_id, user.id)
     if result.outcome is ReleaseOutcome.RELEASED and result.need is not None:
         await answer(query, html_to_plain(t(lang, "release_done", id=result.need.id)))
-        cards(context).refresh(result.need.id)
     else:
         await answer(query, t(lang, "release_stale"))
     # The Release button lives in the claimer's private chat; a forged r: tap on a group card
@@ -188,6 +175,7 @@ def release_text(result: ReleaseResult, need_id: int, lang: str) -> str:
         ReleaseOutcome.NOT_FOUND: "need_not_found",
         ReleaseOutcome.NOT_CLAIMED: "release_not_claimed",
         ReleaseOutcome.NOT_HOLDER: "release_not_holder",
+        ReleaseOutcome.NOT_ALLOWED: "not_coordinator",
     }[result.outcome]
     return t(lang, key, id=need_id)
 
@@ -212,9 +200,7 @@ async def release_command(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    svc = service(context)
-    await svc.seen(actor_of(user))
-    lang = await language_for(context, user)
+    svc, lang = service(context), context.lang
     if context.args:
         need_id = parse_need_number(" ".join(context.args))
         if need_id is None:
@@ -233,8 +219,6 @@ async def release_command(update: Update, context: Context) -> None:
         need_id = pairings[0].need.id
     result = await svc.release(need_id, user.id)
     await reply(update, release_text(result, need_id, lang))
-    if result.outcome is ReleaseOutcome.RELEASED:
-        cards(context).refresh(need_id)
 
 
 def freed_text(lang: str, need_id: int, previous: Holder) -> str:
@@ -255,7 +239,6 @@ async def free_command(update: Update, context: Context) -> None:
     result = await service(context).free(need_id, user_id)
     if result.outcome is ReleaseOutcome.RELEASED and result.previous is not None:
         await reply(update, freed_text(lang, need_id, result.previous))
-        cards(context).refresh(need_id)
         await after_release(context, result, user_id)
         return
     await reply(update, release_text(result, need_id, lang))
@@ -275,10 +258,9 @@ async def reassign_command(update: Update, context: Context) -> None:
     coordinator_id = update.effective_user.id  # type: ignore[union-attr]
     result = await svc.reassign(need_id, args[1], coordinator_id)
     need = result.need
-    if result.outcome is ReleaseOutcome.RELEASED:
+    if result.outcome is ReleaseOutcome.ASSIGNED:
         assert need is not None and need.holder is not None
         await reply(update, t(lang, "reassign_done", id=need_id, name=holder_name(need.holder)))
-        cards(context).refresh(need_id)
         await after_release(context, result, coordinator_id)
         holder_id = need.holder.user_id
         holder_lang = svc.language_of(await svc.person(holder_id))

@@ -14,6 +14,7 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -35,12 +36,19 @@ def actor_of(user: User) -> Actor:
     )
 
 
-async def language_for(context: Context, user: User | None) -> str:
-    """The language to answer this user in."""
+async def identify(update: Update, context: Context) -> None:
+    """Before any other handler: who sent the update, recorded once, and their languages.
+
+    Every update with a sender passes here first, in the order Telegram delivered them (the
+    writer is taken in turn), so a tap that came first reaches its claim first.
+    """
+    user, chat = update.effective_user, update.effective_chat
+    private = chat is not None and chat.type == ChatType.PRIVATE
     svc = service(context)
-    if user is None:
-        return svc.config.language
-    return svc.language_of(await svc.person(user.id), user.language_code)
+    if user is not None and not user.is_bot:
+        context.person = await svc.identify(actor_of(user), in_private=private)
+        context.person_lang = svc.language_of(context.person)
+    context.lang = context.person_lang if private or chat is None else svc.config.language
 
 
 async def reply(update: Update, text: str) -> None:
@@ -56,11 +64,10 @@ async def coordinator_lang(update: Update, context: Context) -> str | None:
     user = update.effective_user
     if user is None:
         return None
-    lang = await language_for(context, user)
     if not service(context).is_coordinator(user.id):
-        await reply(update, t(lang, "not_coordinator"))
+        await reply(update, t(context.lang, "not_coordinator"))
         return None
-    return lang
+    return context.lang
 
 
 def is_private(update: Update) -> bool:
@@ -78,9 +85,7 @@ async def start(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None or not is_private(update):
         return
-    svc = service(context)
-    person = await svc.seen(actor_of(user), started_bot=True)
-    lang = svc.language_of(person, user.language_code)
+    svc, lang = service(context), context.lang
     payload = context.args[0] if context.args else None
     if payload:
         need = await svc.need_by_details_link(payload, user.id)
@@ -102,7 +107,7 @@ async def help_command(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    lang = await language_for(context, user)
+    lang = context.lang
     text = t(lang, "help_volunteer")
     if service(context).is_coordinator(user.id):
         text += t(lang, "help_coordinator")
@@ -115,10 +120,9 @@ async def lang_command(update: Update, context: Context) -> None:
     if user is None:
         return
     svc = service(context)
-    await svc.seen(actor_of(user))
     choice = context.args[0].lower() if context.args and len(context.args) == 1 else ""
     if not await svc.set_language(user.id, choice):
-        await reply(update, t(await language_for(context, user), "lang_usage"))
+        await reply(update, t(context.lang, "lang_usage"))
         return
     await reply(update, t(choice, "lang_set"))
 
@@ -129,9 +133,7 @@ async def team_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if user is None or message is None or message.text is None:
         return
-    svc = service(context)
-    await svc.seen(actor_of(user))
-    lang = await language_for(context, user)
+    svc, lang = service(context), context.lang
     parts = message.text.split(maxsplit=1)
     if len(parts) < 2:
         await reply(update, t(lang, "team_usage"))
@@ -189,7 +191,7 @@ async def unknown_command(update: Update, context: Context) -> None:
     # spend the group's 20 messages a minute. Only /command@thisbot gets the answer.
     if not is_private(update) and "@" not in message.text.split(maxsplit=1)[0]:
         return
-    await reply(update, t(await language_for(context, update.effective_user), "unknown_command"))
+    await reply(update, t(context.lang, "unknown_command"))
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -202,7 +204,8 @@ async def on_error(update: object, context: Context) -> None:
     chat: Chat | None = update.effective_chat
     if chat is not None and chat.type == ChatType.PRIVATE:
         try:
-            lang = await language_for(context, update.effective_user)
+            person = await service(context).person(chat.id)
+            lang = service(context).language_of(person)
             await context.bot.send_message(chat.id, t(lang, "error_try_again"))
         except Exception:
             log.warning("could not tell the user about the failed update")
@@ -213,6 +216,7 @@ async def on_error(update: object, context: Context) -> None:
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Commands every person can use, and group tracking (before all other handlers)."""
+    app.add_handler(TypeHandler(Update, identify), group=-2)
     app.add_handler(MessageHandler(filters.ChatType.GROUPS, track_group, block=False), group=-1)
     app.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(CommandHandler("start", start))

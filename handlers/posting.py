@@ -24,7 +24,7 @@ from bot.domain import Group, Need, PrivateDetails
 from bot.i18n import t
 from bot.runtime import Context, cards, service
 from bot.service import TextProblem, clean_text, parse_need_number
-from handlers.common import actor_of, coordinator_lang, is_private, language_for, reply
+from handlers.common import actor_of, coordinator_lang, is_private, reply
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +92,7 @@ async def post_in_group(update: Update, context: Context) -> None:
     if is_private(update):
         await start_draft(update, context)
         return
-    svc = service(context)
-    lang = await language_for(context, user)
+    svc, lang = service(context), context.lang
     if not svc.is_coordinator(user.id):
         await reply(update, t(lang, "not_coordinator"))
         return
@@ -152,9 +151,7 @@ async def start_draft(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None or context.user_data is None:
         return
-    svc = service(context)
-    await svc.seen(actor_of(user), started_bot=True)
-    lang = await language_for(context, user)
+    svc, lang = service(context), context.lang
     if not svc.is_coordinator(user.id):
         await reply(update, t(lang, "not_coordinator"))
         return
@@ -170,10 +167,9 @@ async def draft_text(update: Update, context: Context) -> None:
         return
     draft = context.user_data.get(DRAFT)
     if not isinstance(draft, Draft):
-        await reply(update, t(await language_for(context, user), "unknown_command"))
+        await reply(update, t(context.lang, "unknown_command"))
         return
-    svc = service(context)
-    lang = await language_for(context, user)
+    svc, lang = service(context), context.lang
     text = clean_text(message.text)
     if draft.step == "summary":
         problem = svc.check_summary(text)
@@ -236,7 +232,7 @@ async def group_picked(update: Update, context: Context) -> None:
     # Take the draft before anything else: a second tap (a double tap, another group's
     # button) then finds none and posts nothing twice.
     draft = context.user_data.pop(DRAFT, None)
-    lang = await language_for(context, user)
+    lang = context.lang
     chat_id = callbacks.parse_id(callbacks.PICK_GROUP, query.data)
     groups = {g.chat_id: g for g in await service(context).groups()}
     if (
@@ -285,7 +281,7 @@ async def cancel(update: Update, context: Context) -> None:
     """/cancel: drop the need being written."""
     if context.user_data is not None:
         context.user_data.pop(DRAFT, None)
-    await reply(update, t(await language_for(context, update.effective_user), "post_cancelled"))
+    await reply(update, t(context.lang, "post_cancelled"))
 
 
 async def repost(update: Update, context: Context) -> None:

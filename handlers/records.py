@@ -17,14 +17,7 @@ from bot.render import (
 )
 from bot.runtime import Context, service
 from bot.service import parse_need_number
-from handlers.common import (
-    actor_of,
-    coordinator_lang,
-    is_private,
-    language_for,
-    private_link,
-    reply,
-)
+from handlers.common import coordinator_lang, is_private, private_link, reply
 
 SHOW_HISTORY = 15
 
@@ -34,9 +27,7 @@ async def mine(update: Update, context: Context) -> None:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
         return
-    svc = service(context)
-    await svc.seen(actor_of(user))
-    lang = await language_for(context, user)
+    svc, lang = service(context), context.lang
     pairings = await svc.pairings(user.id)
     if not pairings:
         await reply(update, t(lang, "mine_none"))
@@ -48,7 +39,7 @@ async def mine(update: Update, context: Context) -> None:
         return
     await reply(update, "\n".join(lines))
     for pairing in pairings:
-        details = await svc.details_for(pairing.need.id, user.id)
+        details = await svc.details_of(pairing.need, user.id)
         if details is None:
             continue  # released between the two reads
         await message.reply_text(
@@ -64,7 +55,7 @@ async def status(update: Update, context: Context) -> None:
     if chat is None:
         return
     svc = service(context)
-    lang = await language_for(context, update.effective_user)
+    lang = context.lang
     counts = await svc.status(None if is_private(update) else chat.id)
     text = t(
         lang,
@@ -98,16 +89,12 @@ async def show(update: Update, context: Context) -> None:
         return
     # The latest claims only: a long history would pass Telegram's 4096 characters.
     history = (await svc.history(need_id))[-SHOW_HISTORY:]
-    names = {}
-    for record in history:
-        person = await svc.person(record.volunteer_id)
-        names[record.volunteer_id] = person.display_name if person else str(record.volunteer_id)
     parts = [
         card_text(need, lang),
         t(lang, "details_private") + "\n" + "\n".join(details_lines(details, lang)),
     ]
     if history:
-        lines = history_lines(history, names, lang, svc.config.tz)
+        lines = history_lines(history, lang, svc.config.tz)
         parts.append(t(lang, "show_history") + "\n" + "\n".join(lines))
     await reply(update, "\n\n".join(parts))
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import Database, Statement, from_db_time, to_db_time
+from storage.db import Database, from_db_time, to_db_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,16 +24,17 @@ class AuditEntry:
     detail: dict[str, Any]
 
 
-def entry(
+async def record(
+    conn: aiosqlite.Connection,
     now: datetime,
     actor_id: int | None,
     action: str,
     need_id: int | None = None,
     claim_id: int | None = None,
     **detail: Any,
-) -> Statement:
-    """The statement that appends an entry. Never put private details in ``detail``."""
-    return (
+) -> None:
+    """Append an entry inside the caller's transaction. Never put private details in ``detail``."""
+    await conn.execute(
         "INSERT INTO audit_log (at, actor_id, action, need_id, claim_id, detail)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         (
@@ -45,19 +46,6 @@ def entry(
             json.dumps(detail) if detail else None,
         ),
     )
-
-
-async def record(
-    conn: aiosqlite.Connection,
-    now: datetime,
-    actor_id: int | None,
-    action: str,
-    need_id: int | None = None,
-    claim_id: int | None = None,
-    **detail: Any,
-) -> None:
-    """Append an entry inside the caller's transaction (see ``entry``)."""
-    await conn.execute(*entry(now, actor_id, action, need_id, claim_id, **detail))
 
 
 async def entries_for_need(db: Database, need_id: int) -> list[AuditEntry]:

@@ -85,4 +85,35 @@ MIGRATIONS: list[list[str]] = [
     ],
     # 2: @username look-ups (reassign) and keeping each username on one person.
     ["CREATE INDEX people_by_username ON people (lower(username))"],
+    # 3: a version per need, bumped by the database on every change its card shows, and the
+    # version the card last showed: so no writer can forget to keep a card current, and stale
+    # cards are found after a restart. Existing cards are taken as current.
+    [
+        "ALTER TABLE needs ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE needs ADD COLUMN card_version INTEGER",
+        "UPDATE needs SET card_version = version WHERE card_message_id IS NOT NULL",
+        "CREATE INDEX needs_stale_cards ON needs (id)"
+        " WHERE card_message_id IS NOT NULL AND card_version IS NOT version",
+        """
+        CREATE TRIGGER need_changed AFTER UPDATE OF chat_id, summary, closed_at ON needs
+        BEGIN UPDATE needs SET version = version + 1 WHERE id = NEW.id; END
+        """,
+        """
+        CREATE TRIGGER claim_made AFTER INSERT ON claims
+        BEGIN UPDATE needs SET version = version + 1 WHERE id = NEW.need_id; END
+        """,
+        """
+        CREATE TRIGGER claim_changed AFTER UPDATE ON claims
+        BEGIN UPDATE needs SET version = version + 1 WHERE id IN (OLD.need_id, NEW.need_id); END
+        """,
+        """
+        CREATE TRIGGER holder_renamed AFTER UPDATE OF display_name ON people
+        WHEN OLD.display_name IS NOT NEW.display_name
+        BEGIN
+            UPDATE needs SET version = version + 1 WHERE id IN (
+                SELECT need_id FROM claims WHERE volunteer_id = NEW.user_id AND released_at IS NULL
+            );
+        END
+        """,
+    ],
 ]

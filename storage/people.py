@@ -7,7 +7,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.domain import Actor, Group, Person
-from storage.db import Database, Statement, to_db_time
+from storage.db import Database, to_db_time
 
 _PERSON_COLUMNS = "user_id, display_name, username, language, language_code, team, started_bot"
 
@@ -24,71 +24,72 @@ def _person(row: aiosqlite.Row) -> Person:
     )
 
 
-def upsert_statements(actor: Actor, now: datetime, started_bot: bool = False) -> list[Statement]:
-    """The statements that record or refresh a person, for a transaction of the caller's."""
-    statements: list[Statement] = []
-    if actor.username:
-        # Telegram usernames change hands: whoever shows it now is its only holder here.
-        statements.append(
-            (
-                "UPDATE people SET username = NULL"
-                " WHERE lower(username) = lower(?) AND user_id != ?",
-                (actor.username, actor.user_id),
-            )
-        )
-    statements.append(
-        (
-            "INSERT INTO people (user_id, display_name, username, language_code, started_bot,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name,"
-            " username = excluded.username, language_code = excluded.language_code,"
-            " started_bot = MAX(started_bot, excluded.started_bot),"
-            " updated_at = excluded.updated_at"
-            # Unchanged facts write nothing, so a transaction with nothing else commits
-            # without an fsync.
-            " WHERE display_name IS NOT excluded.display_name"
-            " OR username IS NOT excluded.username"
-            " OR language_code IS NOT excluded.language_code"
-            " OR started_bot < excluded.started_bot",
-            (
-                actor.user_id,
-                actor.display_name,
-                actor.username,
-                actor.language_code,
-                int(started_bot),
-                to_db_time(now),
-                to_db_time(now),
-            ),
-        )
-    )
-    return statements
-
-
 async def upsert_in(
     conn: aiosqlite.Connection, actor: Actor, now: datetime, started_bot: bool = False
-) -> bool:
-    """Record or refresh a person inside the caller's transaction; whether anything changed.
+) -> None:
+    """Record or refresh a person inside the caller's transaction."""
+    if actor.username:
+        # Telegram usernames change hands: whoever shows it now is its only holder here.
+        await conn.execute(
+            "UPDATE people SET username = NULL WHERE lower(username) = lower(?) AND user_id != ?",
+            (actor.username, actor.user_id),
+        )
+    await conn.execute(
+        "INSERT INTO people (user_id, display_name, username, language_code, started_bot,"
+        " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"
+        " ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name,"
+        " username = excluded.username, language_code = excluded.language_code,"
+        " started_bot = MAX(started_bot, excluded.started_bot),"
+        " updated_at = excluded.updated_at",
+        (
+            actor.user_id,
+            actor.display_name,
+            actor.username,
+            actor.language_code,
+            int(started_bot),
+            to_db_time(now),
+        ),
+    )
 
-    If so, the caller calls ``Database.forget_holder`` once the transaction is committed.
+
+def _is_current(person: Person, actor: Actor, started_bot: bool) -> bool:
+    return (
+        (person.display_name, person.username, person.language_code)
+        == (actor.display_name, actor.username, actor.language_code)
+    ) and (person.started_bot or not started_bot)
+
+
+async def identify(db: Database, actor: Actor, now: datetime, started_bot: bool) -> Person:
+    """The person behind an update, recorded or refreshed if what Telegram says changed.
+
+    One read on the writer when nothing changed. It holds the writer like a write, whether
+    or not it writes, so every update passes it in the order it came.
     """
-    changed = False
-    for sql, params in upsert_statements(actor, now, started_bot):
-        cursor = await conn.execute(sql, params)
-        changed = cursor.rowcount > 0  # the last statement is the person's own row
-    return changed
+    select = f"SELECT {_PERSON_COLUMNS} FROM people WHERE user_id = ?"
+    async with db.serialised() as conn:
+        rows = await conn.execute_fetchall(select, (actor.user_id,))
+        known = _person(next(iter(rows))) if rows else None
+        if known is not None and _is_current(known, actor, started_bot):
+            return known
+        async with db.begin(conn):
+            await upsert_in(conn, actor, now, started_bot)
+            (row,) = await conn.execute_fetchall(select, (actor.user_id,))
+    return _person(row)
 
 
 async def upsert(db: Database, actor: Actor, now: datetime, started_bot: bool = False) -> Person:
     """Record or refresh a person; returns what is now stored."""
     async with db.transaction() as conn:
-        changed = await upsert_in(conn, actor, now, started_bot)
-        rows = await conn.execute_fetchall(
+        await upsert_in(conn, actor, now, started_bot)
+        (row,) = await conn.execute_fetchall(
             f"SELECT {_PERSON_COLUMNS} FROM people WHERE user_id = ?", (actor.user_id,)
         )
-    if changed:
-        db.forget_holder(actor.user_id)
-    (row,) = rows
     return _person(row)
+
+
+async def exists_in(conn: aiosqlite.Connection, user_id: int) -> bool:
+    """Whether the bot has seen this person (on the connection the caller holds)."""
+    return bool(await conn.execute_fetchall("SELECT 1 FROM people WHERE user_id = ?", (user_id,)))
 
 
 async def get(db: Database, user_id: int) -> Person | None:
@@ -107,14 +108,12 @@ async def find_by_username(db: Database, username: str) -> Person | None:
 
 
 async def set_language(db: Database, user_id: int, language: str, now: datetime) -> None:
-    """Remember the language a person chose (in memory too: see ``Database.languages``)."""
+    """Remember the language a person chose."""
     async with db.transaction() as conn:
-        cursor = await conn.execute(
+        await conn.execute(
             "UPDATE people SET language = ?, updated_at = ? WHERE user_id = ?",
             (language, to_db_time(now), user_id),
         )
-    if cursor.rowcount:
-        db.languages[user_id] = language
 
 
 async def set_team(db: Database, user_id: int, team: str | None, now: datetime) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,11 +13,12 @@ import pytest
 from telegram import Update
 
 from bot import runtime
-from bot.app import GIL_SWITCH_INTERVAL, build_application, running
+from bot.app import build_application, running
 from bot.config import Config
 from bot.logs import configure_logging
 from bot.service import PairingService
 from storage import needs
+from storage.db import Database
 from tests.factories import (
     COORDINATOR_ID,
     GROUP_ID,
@@ -297,7 +297,7 @@ async def test_mine_status_and_help(harness):
     await harness.private(user(5, "Alice"), "/mine")
     assert any("Secretname" in text for text in harness.private_texts(5)[-2:])
 
-    await harness.group_command(user(5), "/status")
+    await harness.group_command(user(5, "Alice"), "/status")
     assert "Needs: 2" in harness.api.texts_to(GROUP_ID)[-1]
     assert "Open 1 · claimed 1" in harness.api.texts_to(GROUP_ID)[-1]
 
@@ -482,16 +482,35 @@ async def test_fairness_with_concurrent_update_processing(tmp_path):
         assert len(won) == 1
 
 
-async def test_stale_card_is_corrected_by_the_next_tap(harness):
+async def test_a_card_left_stale_by_a_stop_is_corrected_at_start(harness, config):
     card = await harness.post_card()
-    # A claim recorded while its card edit never happened (the bot stopped in between).
-    await harness.service.claim(1, actor(5, "Alice"))
-    assert harness.api.of("editMessageText") == []
+    # A claim recorded while no bot listened (as if it stopped before editing the card).
+    async with Database(config.database.path) as elsewhere:
+        await PairingService(elsewhere, config).claim(1, actor(5, "Alice"))
     await harness.tap_card(user(6, "Bob"), card)
     assert harness.last_answer()["text"] == "Already claimed by Alice."
+    assert harness.api.of("editMessageText") == [], "a tap does not edit cards"
+    keeper = harness.app.bot_data[runtime.CARDS]
+    await keeper.catch_up()
+    await keeper.drain()
     assert "Claimed by Alice" in harness.api.of("editMessageText")[-1].params["text"]
-    await harness.tap_card(user(7, "Carol"), card)
+    await keeper.catch_up()
+    await keeper.drain()
     assert len(harness.api.of("editMessageText")) == 1, "a current card costs no edit"
+
+
+async def test_any_change_to_a_need_reaches_its_card(harness):
+    card = await harness.post_card()
+    await harness.service.claim(1, actor(5, "Alice"))  # no handler involved
+    await harness.app.bot_data[runtime.CARDS].drain()
+    assert "Claimed by Alice" in harness.api.of("editMessageText")[-1].params["text"]
+    await harness.group_command(user(5, "Alice Wu"), "/status")  # her name changed
+    assert "Claimed by Alice Wu" in harness.api.of("editMessageText")[-1].params["text"]
+    await harness.service.free(1, COORDINATOR_ID)
+    await harness.app.bot_data[runtime.CARDS].drain()
+    last = harness.api.of("editMessageText")[-1].params
+    assert last["message_id"] == card.result["message_id"] and "Claim" in str(last)
+    assert len(harness.api.of("editMessageText")) == 3
 
 
 async def test_delivery_waits_out_429_and_retries_network_faults(monkeypatch):
@@ -617,11 +636,3 @@ async def test_two_posts_of_one_need_go_one_after_the_other(harness):
     await keeper.posted(1)  # returns: nothing left under way
     assert keeper._posting == {}
     assert card.result["message_id"] != second.message_id
-
-
-async def test_the_database_threads_get_the_gil_promptly_while_the_bot_runs(tmp_path):
-    before = sys.getswitchinterval()
-    app = build_application(make_config(tmp_path), request=FakeBotApi(), rate_limiter=False)
-    async with running(app, polling=False):
-        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_INTERVAL)
-    assert sys.getswitchinterval() == pytest.approx(before)

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
 
 import pytest
 
 from bot.domain import CardRef, ClaimOutcome, NeedState, PrivateDetails, ReleaseOutcome
 from storage import audit, needs, people
-from storage.db import Database, immediate
+from storage.db import Database
 from storage.migrations import MIGRATIONS
 from tests.factories import COORDINATOR_ID, GROUP_ID, actor, private_details
 
 NOW = datetime(2027, 1, 20, 2, 0, tzinfo=UTC)
+ROOT = Path(__file__).parent.parent
 
 
 async def post(db: Database, summary: str = "Empty-nest elder needs rice", **kw: str) -> int:
@@ -91,7 +96,7 @@ async def test_coordinator_frees_and_reassigns(db):
 
     await needs.claim(db, need_id, actor(5), 3, NOW)
     moved = await needs.reassign(db, need_id, 7, COORDINATOR_ID, NOW)
-    assert moved.outcome is ReleaseOutcome.RELEASED
+    assert moved.outcome is ReleaseOutcome.ASSIGNED
     assert moved.need.holder.user_id == 7
     assert moved.previous.user_id == 5
     same = await needs.reassign(db, need_id, 7, COORDINATOR_ID, NOW)
@@ -216,203 +221,168 @@ async def test_a_tap_during_a_release_is_decided_in_turn(db):
     assert later.outcome is ClaimOutcome.TAKEN
 
 
-async def test_writes_run_in_the_order_asked_for_around_a_transaction(db):
+async def test_writes_and_claims_take_the_writer_in_the_order_they_asked(db):
+    need_id = await post(db)
     order: list[str] = []
 
-    def note(conn, label):
-        order.append(label)
-        return label
+    async def note_group(label: str) -> None:
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO groups (chat_id, title, seen_at) VALUES (?, ?, 'now')",
+                (len(order) + 1, label),
+            )
+            order.append(label)
 
-    first = asyncio.ensure_future(db.write(note, "write 1"))
-    await asyncio.sleep(0)  # the task starts: its write is asked for
-    async with db.transaction() as conn:
-        # Asked for while the transaction holds the writer: must not run inside it.
-        second = asyncio.ensure_future(db.write(note, "write 2"))
-        await conn.execute("SELECT 1")
+    async def tap(user_id: int) -> None:
+        result = await needs.claim(db, need_id, actor(user_id), 3, NOW)
+        order.append(f"tap {user_id}: {result.outcome}")
+
+    async with db.serialised():
+        tasks = [
+            asyncio.ensure_future(coro)
+            for coro in (tap(5), note_group("group a"), tap(6), note_group("group b"))
+        ]
         await asyncio.sleep(0.05)
-        order.append("transaction")
-    assert await db.write(note, "write 3") == "write 3"
-    await asyncio.gather(first, second)
-    assert order == ["write 1", "transaction", "write 2", "write 3"]
+        assert order == [], "nothing runs while another task holds the writer"
+    await asyncio.gather(*tasks)
+    assert order == ["tap 5: won", "group a", "tap 6: taken", "group b"]
 
 
-async def test_a_write_that_fails_rolls_back_and_leaves_the_writer_usable(db):
-    def half_done(conn):
-        with immediate(conn):
-            conn.execute(
+async def test_a_failed_write_rolls_back_and_leaves_the_writer_usable(db):
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as conn:
+            await conn.execute(
                 "INSERT INTO groups (chat_id, title, active, seen_at) VALUES (1, 'x', 1, 'y')"
             )
             raise RuntimeError("broken halfway")
-
-    with pytest.raises(RuntimeError):
-        await db.write(half_done)
     assert await db.fetch_all("SELECT * FROM groups") == []
     need_id = await post(db)
     assert (await needs.claim(db, need_id, actor(5), 3, NOW)).outcome is ClaimOutcome.WON
 
 
-async def test_taps_on_a_settled_need_are_answered_from_memory(db, monkeypatch):
+async def test_a_tap_from_an_old_card_after_a_repost_changes_nothing(db):
     need_id = await post(db)
-    await needs.claim(db, need_id, actor(5), 3, NOW)
-
-    async def no_read(*args, **kwargs):
-        raise AssertionError("a settled need was read again")
-
-    def no_write(*args, **kwargs):
-        raise AssertionError("a settled need went to the writer")
-
-    monkeypatch.setattr(db.reader, "execute_fetchall", no_read)
-    monkeypatch.setattr(db, "write", no_write)
-    taken = await needs.claim(db, need_id, actor(6), 3, NOW)
-    assert taken.outcome is ClaimOutcome.TAKEN and taken.need.holder.user_id == 5
-    mine = await needs.claim(db, need_id, actor(5), 3, NOW)
-    assert mine.outcome is ClaimOutcome.ALREADY_YOURS
-
-
-async def test_memory_forgets_a_need_once_it_is_released(db):
-    need_id = await post(db)
-    await needs.claim(db, need_id, actor(5), 3, NOW)
-    assert (await needs.claim(db, need_id, actor(6), 3, NOW)).outcome is ClaimOutcome.TAKEN
-    await needs.release(db, need_id, 5, False, NOW)
-    assert (await needs.claim(db, need_id, actor(6), 3, NOW)).outcome is ClaimOutcome.WON
-    assert (await needs.claim(db, need_id, actor(7), 3, NOW)).need.holder.user_id == 6
-    await needs.reassign(db, need_id, 5, COORDINATOR_ID, NOW)
-    assert (await needs.claim(db, need_id, actor(7), 3, NOW)).need.holder.user_id == 5
-
-
-async def test_memory_follows_a_reposted_card(db):
-    need_id = await post(db)
-    await needs.set_card(db, need_id, 100)
+    await needs.set_card(db, need_id, 100, 1)
     old, new = CardRef(GROUP_ID, 100), CardRef(GROUP_ID, 200)
     assert (await needs.claim(db, need_id, actor(5), 3, NOW, old)).outcome is ClaimOutcome.WON
     assert (await needs.claim(db, need_id, actor(6), 3, NOW, old)).outcome is ClaimOutcome.TAKEN
-    await needs.set_card(db, need_id, 200)
+    await needs.set_card(db, need_id, 200, 2)
     from_old = await needs.claim(db, need_id, actor(6), 3, NOW, old)
     assert from_old.outcome is ClaimOutcome.WRONG_CARD
     assert (await needs.claim(db, need_id, actor(6), 3, NOW, new)).outcome is ClaimOutcome.TAKEN
 
 
-async def test_answers_from_memory_speak_the_chosen_language(db):
+async def test_every_change_a_card_shows_bumps_the_need_version_and_is_announced(db):
+    heard: list[list[int]] = []
+    db.watch(heard.append)
     need_id = await post(db)
+    other = await post(db, "other")
+    assert heard == [[need_id], [other]], "a new need is announced"
+
+    async def version() -> int:
+        need = await needs.get(db, need_id)
+        assert need is not None
+        return need.version
+
+    start = await version()
+    await needs.claim(db, need_id, actor(5, "Old Name"), 3, NOW)
+    assert await version() == start + 1
+    await people.upsert(db, actor(5, "New Name"), NOW)  # the card shows the holder's name
+    assert await version() == start + 2
+    await people.upsert(db, actor(5, "New Name"), NOW)  # nothing the card shows changed
+    await needs.release(db, need_id, 5, False, NOW)
+    await people.upsert(db, actor(7), NOW)
+    await needs.reassign(db, need_id, 7, COORDINATOR_ID, NOW)
+    assert await version() == start + 4
+    assert heard[2:] == [[need_id]] * 4
+    await needs.claim(db, other, actor(6), 3, NOW)  # another need: this one unchanged
+    assert await version() == start + 4
+    assert heard[-1] == [other]
+
+
+async def test_nothing_is_announced_for_a_rolled_back_change(db):
+    need_id = await post(db)
+    heard: list[list[int]] = []
+    db.watch(heard.append)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as conn:
+            await conn.execute("UPDATE needs SET summary = 'changed' WHERE id = ?", (need_id,))
+            raise RuntimeError("abandoned")
+    assert heard == []
     await needs.claim(db, need_id, actor(5), 3, NOW)
-    assert (await needs.claim(db, need_id, actor(6), 3, NOW)).language is None
-    await people.upsert(db, actor(6), NOW)  # a loser is not recorded; /lang records them
-    await people.set_language(db, 6, "en", NOW)
-    assert db.settled, "the need is still remembered"
-    assert (await needs.claim(db, need_id, actor(6), 3, NOW)).language == "en"
-    await people.set_language(db, 404, "en", NOW)  # nobody: nothing remembered either
-    assert 404 not in db.languages
-    reopened = Database(db.path)
-    await reopened.open()
-    try:
-        assert reopened.languages == {6: "en"}
-    finally:
-        await reopened.close()
+    assert heard == [[need_id]], "the rolled-back change is not reported with the next one"
 
 
-async def test_a_new_card_for_one_need_leaves_the_others_remembered(db, monkeypatch):
-    held, other = await post(db, "held"), await post(db, "other")
-    await needs.claim(db, held, actor(5), 3, NOW)
-    await needs.set_card(db, other, 300)
-    assert held in db.settled
-
-    async def no_read(*args, **kwargs):
-        raise AssertionError("a settled need was read again")
-
-    monkeypatch.setattr(db.reader, "execute_fetchall", no_read)
-    assert (await needs.claim(db, held, actor(6), 3, NOW)).outcome is ClaimOutcome.TAKEN
-
-
-async def test_an_earlier_tap_is_not_overtaken_while_another_card_is_recorded(db):
-    """First come wins even while a card for another need is being recorded.
-
-    While a card is recorded no look is trusted; the later tap must still not reach the
-    writer ahead of the earlier one, whose look is queued behind a busy reader.
-    """
-    need_id = await post(db)
-    await needs.set_card(db, need_id, 100)
-    other = await post(db, "other need")
-    card = CardRef(GROUP_ID, 100)
-    gate = threading.Event()
-    # The reader is busy with an earlier read (any other tap's look, /status, ...).
-    busy = asyncio.ensure_future(db.reader.call(lambda conn: gate.wait(5)))
-    await asyncio.sleep(0)
-    early = asyncio.ensure_future(needs.claim(db, need_id, actor(5), 3, NOW, card))
-    await asyncio.sleep(0)  # the earlier tap is being decided: its look is queued
-    posting = asyncio.ensure_future(needs.set_card(db, other, 300))
-    await asyncio.sleep(0)  # a coordinator's new card, for another need, is being recorded
-    later = asyncio.ensure_future(needs.claim(db, need_id, actor(6), 3, NOW, card))
-    await posting
-    await asyncio.sleep(0.05)
-    gate.set()
-    await busy
-    first, second = await early, await later
-    assert first.outcome is ClaimOutcome.WON, "the tap Telegram delivered first must win"
-    assert second.outcome is ClaimOutcome.TAKEN
+async def test_stale_cards_are_those_showing_an_older_version(db):
+    shown, changed, unposted = await post(db), await post(db), await post(db)
+    for need_id, message_id in ((shown, 100), (changed, 101)):
+        need = await needs.get(db, need_id)
+        await needs.set_card(db, need_id, message_id, need.version)
+    assert await needs.stale_cards(db) == []
+    await needs.claim(db, changed, actor(5), 3, NOW)
+    assert await needs.stale_cards(db) == [changed]
+    after = await needs.get(db, changed)
+    await needs.card_shown(db, changed, after.version - 1)  # an edit that raced a later one
+    assert await needs.stale_cards(db) == [changed]
+    await needs.card_shown(db, changed, after.version)
+    await needs.card_shown(db, changed, after.version - 1)  # never goes back
+    assert await needs.stale_cards(db) == []
+    assert unposted not in await needs.stale_cards(db)
 
 
-async def test_an_earlier_tap_is_not_overtaken_on_an_idle_reader(db):
-    """The same, with nothing else on the reader: one thread trip is enough to lose."""
-    need_id = await post(db)
-    await needs.set_card(db, need_id, 100)
-    other = await post(db, "other need")
-    card = CardRef(GROUP_ID, 100)
-    early = asyncio.ensure_future(needs.claim(db, need_id, actor(5), 3, NOW, card))
-    await asyncio.sleep(0)
-    posting = asyncio.ensure_future(needs.set_card(db, other, 300))
-    later = asyncio.ensure_future(needs.claim(db, need_id, actor(6), 3, NOW, card))
-    await posting
-    first, second = await early, await later
-    assert first.outcome is ClaimOutcome.WON, "the tap Telegram delivered first must win"
-    assert second.outcome is ClaimOutcome.TAKEN
-
-
-async def test_a_cancelled_release_leaves_no_stale_memory(db, monkeypatch):
-    """A release cancelled while its COMMIT is queued: aiosqlite still runs the commit.
-
-    Until it has, the need must not be remembered as held (or no tap could ever win it).
-    """
-    need_id = await post(db)
-    await needs.claim(db, need_id, actor(5), 3, NOW)
-    assert (await needs.claim(db, need_id, actor(6), 3, NOW)).outcome is ClaimOutcome.TAKEN
-    assert need_id in db.settled
-
-    gate = threading.Event()
-    committing = asyncio.Event()
-    writer = db.writer
-    real_execute = writer.execute
-
-    async def execute(sql: str, params: Any = None) -> Any:
-        if sql == "COMMIT" and not committing.is_set():
-            # The writer's thread is still busy with earlier work when COMMIT is queued.
-            writer._tx.put_nowait((None, lambda: gate.wait(5)))
-            committing.set()
-        return await real_execute(sql, params)
-
-    monkeypatch.setattr(writer, "execute", execute)
-    release = asyncio.ensure_future(needs.release(db, need_id, 5, False, NOW))
-    await committing.wait()
-    release.cancel()  # shutdown, or a caller's timeout
-    with pytest.raises(asyncio.CancelledError):
-        await release
-    # A tap now: nothing is marked under way any more, the reader still sees the holder.
-    tap = asyncio.ensure_future(needs.claim(db, need_id, actor(7), 3, NOW))
-    await asyncio.sleep(0.05)
-    gate.set()
-    first = await tap
-    await db.write(lambda conn: None)  # the queued COMMIT has run
-    assert first.outcome is ClaimOutcome.WON or (await needs.get(db, need_id)).holder is None
-    again = await needs.claim(db, need_id, actor(7), 3, NOW)
-    assert ClaimOutcome.WON in (first.outcome, again.outcome), (
-        "the need is free in the database, but stale memory refuses every tap"
+async def test_migrating_an_older_database_takes_its_cards_as_current(tmp_path):
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for statement in [s for step in MIGRATIONS[:2] for s in step]:
+        conn.execute(statement)
+    conn.execute(
+        "INSERT INTO needs (id, chat_id, card_message_id, summary, created_by, created_at)"
+        " VALUES (1, -1, 50, 'old', 1, '2027-01-01T00:00:00+00:00')"
     )
+    conn.execute("PRAGMA user_version=2")
+    conn.commit()
+    conn.close()
+    async with Database(path) as db:
+        assert await db.schema_version() == len(MIGRATIONS)
+        assert await needs.stale_cards(db) == []
+
+
+OPEN_DATABASE = """
+import asyncio, sys
+from storage.db import Database
+
+async def main():
+    async with Database(sys.argv[1]):
+        pass
+
+asyncio.run(main())
+"""
+
+
+async def test_a_database_file_that_cannot_be_written_is_refused_at_open(tmp_path):
+    path = tmp_path / "read-only.db"
+    async with Database(path):
+        pass
+    path.chmod(0o444)
+    command = [sys.executable, "-c", OPEN_DATABASE, str(path)]
+    if os.geteuid() == 0:
+        # Root may write any file; in a user namespace of its own it may not.
+        if shutil.which("unshare") is None:
+            pytest.skip("running as root without unshare")
+        command = ["unshare", "--user", *command]
+    process = await asyncio.create_subprocess_exec(
+        *command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode != 0
+    assert "readonly database" in err.decode()
 
 
 async def test_taken_names_the_holder_as_now_known(db):
-    """Losers are told the holder's name as now recorded, not as when it was remembered."""
+    """Losers are told the holder's name as now recorded."""
     need_id = await post(db)
     await needs.claim(db, need_id, actor(5, "Old Name"), 3, NOW)
-    await needs.claim(db, need_id, actor(6), 3, NOW)  # remembered now
+    await needs.claim(db, need_id, actor(6), 3, NOW)
     await people.upsert(db, actor(5, "New Name"), NOW, started_bot=True)  # /start
     taken = await needs.claim(db, need_id, actor(6), 3, NOW)
     assert taken.need is not None and taken.need.holder is not None
@@ -421,25 +391,23 @@ async def test_taken_names_the_holder_as_now_known(db):
 
 async def test_a_failed_commit_leaves_the_writer_usable(db):
     """A COMMIT that fails leaves no transaction open on the writer."""
-
-    def commit_fails(conn: sqlite3.Connection) -> None:
-        with immediate(conn):
-            conn.execute("PRAGMA defer_foreign_keys=ON")
-            conn.execute(
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction() as conn:
+            await conn.execute("PRAGMA defer_foreign_keys=ON")
+            await conn.execute(
                 "INSERT INTO claims (need_id, volunteer_id, team, claimed_at)"
                 " VALUES (999, 999, NULL, 'x')"
             )
-
-    with pytest.raises(sqlite3.IntegrityError):
-        await db.write(commit_fails)
     need_id = await post(db)
     assert (await needs.claim(db, need_id, actor(5), 3, NOW)).outcome is ClaimOutcome.WON
 
 
 async def test_a_transaction_cancelled_before_it_began_leaves_the_writer_usable(db):
     gate = threading.Event()
-    busy = asyncio.ensure_future(db.writer.call(lambda conn: gate.wait(5)))
-    await asyncio.sleep(0)
+    await db.writer.create_function("wait_for_gate", 0, lambda: gate.wait(5))
+    # The writer's thread is busy (a slow statement) when the transaction asks for BEGIN.
+    busy = asyncio.ensure_future(db.writer.execute("SELECT wait_for_gate()"))
+    await asyncio.sleep(0.01)
 
     async def remember_a_group() -> None:
         async with db.transaction() as conn:
@@ -450,10 +418,36 @@ async def test_a_transaction_cancelled_before_it_began_leaves_the_writer_usable(
     cancelled = asyncio.ensure_future(remember_a_group())
     await asyncio.sleep(0.01)  # its BEGIN is queued behind the busy thread
     cancelled.cancel()
+    await asyncio.sleep(0.01)  # the cancelled task's ROLLBACK is queued after its BEGIN
+    gate.set()
     with pytest.raises(asyncio.CancelledError):
         await cancelled
-    gate.set()
-    await busy  # the BEGIN has run now, and nobody will commit it
+    await busy
     need_id = await post(db)
     assert (await needs.claim(db, need_id, actor(5), 3, NOW)).outcome is ClaimOutcome.WON
     assert await db.fetch_all("SELECT * FROM groups") == []
+
+
+async def test_a_release_cancelled_while_committing_leaves_a_consistent_need(db):
+    need_id = await post(db)
+    await needs.claim(db, need_id, actor(5), 3, NOW)
+    gate = threading.Event()
+    await db.writer.create_function("wait_for_gate", 0, lambda: gate.wait(5))
+    release = asyncio.ensure_future(needs.release(db, need_id, 5, False, NOW))
+    tap = asyncio.ensure_future(needs.claim(db, need_id, actor(7), 3, NOW))
+    await asyncio.sleep(0.01)
+    # Hold up the writer's thread while the release is in flight, then cancel it.
+    busy = asyncio.ensure_future(db.writer.execute("SELECT wait_for_gate()"))
+    await asyncio.sleep(0.01)
+    release.cancel()
+    gate.set()
+    await asyncio.gather(release, busy, return_exceptions=True)
+    first = await tap
+    holder = (await needs.get(db, need_id)).holder
+    if first.outcome is ClaimOutcome.WON:
+        assert holder is not None and holder.user_id == 7
+    else:
+        assert first.outcome is ClaimOutcome.TAKEN and holder is not None and holder.user_id == 5
+    # Whatever the cancellation hit, the writer works and a free need can be won.
+    await needs.release(db, need_id, holder.user_id, False, NOW)
+    assert (await needs.claim(db, need_id, actor(8), 3, NOW)).outcome is ClaimOutcome.WON
