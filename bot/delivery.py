@@ -18,8 +18,16 @@ from typing import TypeVar
 import httpx
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
+from bot.domain import Need
 from bot.render import card_markup, card_text
 from bot.service import PairingService
 
@@ -143,23 +151,30 @@ class CardKeeper:
         """At start: post the cards never sent, and edit those left stale by a stop."""
         for need in await self.service.unposted_needs():
             try:
-                await self.post(need.id)
-                log.info("posted the card of need %d at start", need.id)
+                if await self.post(need.id, unless_posted=True):
+                    log.info("posted the card of need %d", need.id)
             except TelegramError as exc:
                 log.warning("card of need %d still not posted: %s", need.id, type(exc).__name__)
         self.needs_changed(await self.service.stale_cards())
 
-    async def post(self, need_id: int) -> Message:
+    async def follow_migration(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: its needs move, and their cards are posted there."""
+        if await self.service.group_migrated(old_chat_id, new_chat_id):
+            log.info("a group moved to a new chat id; its cards are posted again")
+            self.track(asyncio.get_running_loop().create_task(self.catch_up()))
+
+    async def post(self, need_id: int, unless_posted: bool = False) -> Message | None:
         """Send a need's card to its group and remember it; raises what Telegram raised.
 
         Posts of one need go one at a time (a /repost during the start-up repost waits).
+        With ``unless_posted``, a need that has a card by then is left alone (None).
         """
         while (earlier := self._posting.get(need_id)) is not None:
             await asyncio.shield(earlier)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._posting[need_id] = done
         try:
-            message = await self._post(need_id)
+            message = await self._post(need_id, unless_posted)
         finally:
             del self._posting[need_id]
             done.set_result(None)
@@ -180,11 +195,24 @@ class CardKeeper:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(waiting), timeout)
 
-    async def _post(self, need_id: int) -> Message:
+    async def _post(self, need_id: int, unless_posted: bool) -> Message | None:
         need = await self.service.need(need_id)
         if need is None:
             raise LookupError(f"need {need_id} does not exist")
-        message = await with_retries(
+        if unless_posted and need.card_message_id is not None:
+            return None
+        try:
+            message = await self._send_card(need)
+        except ChatMigrated as exc:
+            await self.follow_migration(need.chat_id, exc.new_chat_id)
+            moved = await self.service.need(need_id)
+            assert moved is not None
+            need, message = moved, await self._send_card(moved)
+        await self.service.card_posted(need, message.message_id)
+        return message
+
+    async def _send_card(self, need: Need) -> Message:
+        return await with_retries(
             lambda: self.bot.send_message(
                 need.chat_id,
                 card_text(need, self.language),
@@ -194,8 +222,6 @@ class CardKeeper:
             "need card",
             idempotent=False,
         )
-        await self.service.card_posted(need, message.message_id)
-        return message
 
     def track(self, task: asyncio.Task[None]) -> None:
         """Keep a background card task until it ends, so shutdown can wait for it."""
@@ -241,9 +267,11 @@ class CardKeeper:
         except Forbidden:
             log.warning("card of need %d not updated: the bot left its group", need_id)
             await self.service.group_gone(need.chat_id)
+        except ChatMigrated as exc:
+            await self.follow_migration(need.chat_id, exc.new_chat_id)
         except TelegramError as exc:
-            # Network faults past the retries, a group migrated to a supergroup, ...: the
-            # card stays as it was; the next change or tap on it tries again.
+            # Network faults past the retries, ...: the card stays as it was; the next
+            # change to the need, or the next start, tries again.
             log.warning("card of need %d not updated: %s", need_id, exc.__class__.__name__)
 
     async def drain(self, timeout: float | None = None) -> None:  # noqa: ASYNC109

@@ -131,6 +131,10 @@ class PairingService:
         """The bot is no longer in a group."""
         await people.forget_group(self.db, chat_id, self.clock())
 
+    async def group_migrated(self, old_chat_id: int, new_chat_id: int) -> int:
+        """A group became a supergroup: its needs follow it; how many moved."""
+        return await needs.move_to_chat(self.db, old_chat_id, new_chat_id, self.clock())
+
     async def groups(self) -> list[Group]:
         """Groups a coordinator can post needs to."""
         return await people.active_groups(self.db)

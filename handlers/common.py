@@ -21,7 +21,7 @@ from telegram.ext import (
 from bot.domain import Actor
 from bot.i18n import t
 from bot.render import details_message, release_markup
-from bot.runtime import Context, known_groups, service
+from bot.runtime import Context, cards, known_groups, service
 
 log = logging.getLogger(__name__)
 
@@ -151,9 +151,11 @@ async def team_command(update: Update, context: Context) -> None:
 
 async def track_group(update: Update, context: Context) -> None:
     """Remember each group the bot hears from, so coordinators can post to it."""
-    chat = update.effective_chat
+    chat, message = update.effective_chat, update.effective_message
     if chat is None or chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
         return
+    if message is not None and message.migrate_to_chat_id is not None:
+        return  # the group's last words: it lives on under its new id
     known = known_groups(context)
     title = chat.title or str(chat.id)
     if known.get(chat.id) != title:
@@ -172,6 +174,21 @@ async def membership_changed(update: Update, context: Context) -> None:
         known_groups(context).pop(change.chat.id, None)
     else:
         await track_group(update, context)
+
+
+async def group_migrated(update: Update, context: Context) -> None:
+    """Telegram moved a group to a supergroup with a new chat id: its needs follow."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id is not None:
+        old, new = message.chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id is not None:
+        old, new = message.migrate_from_chat_id, message.chat.id
+    else:
+        return
+    known_groups(context).pop(old, None)
+    await cards(context).follow_migration(old, new)
 
 
 def addressed_to_another_bot(text: str, bot_username: str) -> bool:
@@ -219,6 +236,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(TypeHandler(Update, identify), group=-2)
     app.add_handler(MessageHandler(filters.ChatType.GROUPS, track_group, block=False), group=-1)
     app.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, group_migrated))
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))
     app.add_handler(CommandHandler("lang", lang_command))

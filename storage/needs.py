@@ -329,3 +329,32 @@ async def claim_history(db: Database, need_id: int) -> list[ClaimRecord]:
         )
         for row in rows
     ]
+
+
+async def move_to_chat(db: Database, old_chat_id: int, new_chat_id: int, now: datetime) -> int:
+    """A group became a supergroup with a new chat id: its needs and record follow it.
+
+    Cards in the old chat can no longer be edited, so each need still open or held loses
+    its card, to be posted again in the new chat. Returns how many needs moved.
+    """
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO groups (chat_id, title, active, seen_at)"
+            " SELECT ?1, title, 1, ?3 FROM groups WHERE chat_id = ?2"
+            " ON CONFLICT (chat_id) DO UPDATE SET active = 1, seen_at = excluded.seen_at",
+            (new_chat_id, old_chat_id, to_db_time(now)),
+        )
+        await conn.execute("UPDATE groups SET active = 0 WHERE chat_id = ?", (old_chat_id,))
+        cursor = await conn.execute(
+            "UPDATE needs SET chat_id = ?1,"
+            " card_message_id = CASE WHEN closed_at IS NULL THEN NULL ELSE card_message_id END,"
+            " card_version = CASE WHEN closed_at IS NULL THEN NULL ELSE card_version END"
+            " WHERE chat_id = ?2",
+            (new_chat_id, old_chat_id),
+        )
+        moved = cursor.rowcount
+        if moved:
+            await audit.record(
+                conn, now, None, "group_migrated", None, None, old=old_chat_id, new=new_chat_id
+            )
+    return moved

@@ -91,6 +91,20 @@ def message_update(bot: Bot, sender: dict[str, Any], chat: dict[str, Any], text:
     return update
 
 
+def migration_update(bot: Bot, old_chat_id: int, new_chat_id: int) -> Update:
+    """The service message a basic group gets when Telegram makes it a supergroup."""
+    message = {
+        "message_id": next(_message_ids),
+        "date": int(time.time()),
+        "chat": {"id": old_chat_id, "type": "group", "title": "Volunteers"},
+        "from": user(COORDINATOR_ID),
+        "migrate_to_chat_id": new_chat_id,
+    }
+    update = Update.de_json({"update_id": next(_update_ids), "message": message}, bot)
+    assert update is not None
+    return update
+
+
 def command_in_group(bot: Bot, sender: dict[str, Any], text: str) -> Update:
     """A command sent in the volunteers' group, addressed to the bot."""
     command, _, rest = text.partition(" ")

@@ -36,6 +36,7 @@ class FakeBotApi(BaseRequest):
     calls: list[Call] = field(default_factory=list)
     unreachable: set[int] = field(default_factory=set)
     fail: dict[str, tuple[int, str]] = field(default_factory=dict)
+    migrated: dict[int, int] = field(default_factory=dict)  # old chat id -> supergroup's
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     async def initialize(self) -> None:
@@ -64,6 +65,10 @@ class FakeBotApi(BaseRequest):
         if endpoint in self.fail:
             code, description = self.fail[endpoint]
             return code, _error(code, description)
+        if "chat_id" in params and int(params["chat_id"]) in self.migrated:
+            new = self.migrated[int(params["chat_id"])]
+            body = json.loads(_error(400, "Bad Request: group chat was upgraded to a supergroup"))
+            return 400, json.dumps({**body, "parameters": {"migrate_to_chat_id": new}}).encode()
         if endpoint in ("sendMessage", "sendDocument"):
             chat_id = int(params["chat_id"])
             if chat_id in self.unreachable:

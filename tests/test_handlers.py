@@ -27,6 +27,7 @@ from tests.factories import (
     group_chat,
     make_config,
     message_update,
+    migration_update,
     private_chat,
     tap_update,
     user,
@@ -511,6 +512,51 @@ async def test_any_change_to_a_need_reaches_its_card(harness):
     last = harness.api.of("editMessageText")[-1].params
     assert last["message_id"] == card.result["message_id"] and "Claim" in str(last)
     assert len(harness.api.of("editMessageText")) == 3
+
+
+async def test_a_group_made_a_supergroup_takes_its_needs_and_cards_along(harness):
+    open_card = await harness.post_card("open need")
+    held_card = await harness.post_card("held need")
+    await harness.tap_card(user(5, "Alice"), held_card)
+    supergroup = GROUP_ID - 1
+    harness.api.migrated[GROUP_ID] = supergroup
+    await harness.send(migration_update(harness.app.bot, GROUP_ID, supergroup))
+    await harness.app.bot_data[runtime.CARDS].drain()
+    reposted = [c for c in harness.api.of("sendMessage") if c.params["chat_id"] == supergroup]
+    assert sorted(c.params["text"].split("\n")[1] for c in reposted) == ["held need", "open need"]
+    for need_id in (1, 2):
+        need = await harness.service.need(need_id)
+        assert need.chat_id == supergroup and need.card_message_id is not None
+    assert [g.chat_id for g in await harness.service.groups()] == [supergroup]
+    # A tap on the new card counts; the old card's button claims nothing.
+    new_open = next(c for c in reposted if "open need" in c.params["text"])
+    await harness.tap_card(user(6, "Bob"), open_card)
+    assert harness.last_answer()["text"] != "You claimed it."
+    assert (await harness.service.need(1)).holder is None
+    await harness.send(
+        tap_update(
+            harness.app.bot,
+            user(6, "Bob"),
+            "c:1",
+            new_open.result["message_id"],
+            chat={"id": supergroup, "type": "supergroup", "title": "Volunteers"},
+        )
+    )
+    assert (await harness.service.need(1)).holder.user_id == 6
+
+
+async def test_a_card_edit_refused_as_migrated_moves_the_group(harness):
+    await harness.post_card("open need")
+    supergroup = GROUP_ID - 1
+    harness.api.migrated[GROUP_ID] = supergroup
+    await harness.service.claim(1, actor(5, "Alice"))  # its card edit meets the migration
+    keeper = harness.app.bot_data[runtime.CARDS]
+    await keeper.drain()
+    need = await harness.service.need(1)
+    assert need.chat_id == supergroup
+    moved = [c for c in harness.api.of("sendMessage") if c.params["chat_id"] == supergroup]
+    assert len(moved) == 1 and "Claimed by Alice" in moved[0].params["text"]
+    assert need.card_message_id == moved[0].result["message_id"]
 
 
 async def test_delivery_waits_out_429_and_retries_network_faults(monkeypatch):
