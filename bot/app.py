@@ -70,15 +70,7 @@ def build_application(
         builder = builder.request(request)
         builder = builder.get_updates_request(get_updates_request or request)
     if rate_limiter:
-        limits = config.telegram.rate_limit
-        builder = builder.rate_limiter(
-            PacedRateLimiter(  # type: ignore[arg-type]
-                overall_per_second=limits.overall_per_second,
-                group_per_minute=limits.group_per_minute,
-                max_retries=limits.max_retries,
-                share=limits.share,
-            )
-        )
+        builder = builder.rate_limiter(paced_rate_limiter(config))  # type: ignore[arg-type]
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         db = Database(config.database.path, config.database.synchronous)
@@ -113,6 +105,17 @@ def build_application(
     app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
     handlers.register_all(app)
     return app
+
+
+def paced_rate_limiter(config: Config) -> PacedRateLimiter:
+    """Outgoing calls paced within Telegram's flood limits, as the config sets them."""
+    limits = config.telegram.rate_limit
+    return PacedRateLimiter(
+        overall_per_second=limits.overall_per_second,
+        group_per_minute=limits.group_per_minute,
+        max_retries=limits.max_retries,
+        share=limits.share,
+    )
 
 
 async def set_commands(app: Application) -> None:  # type: ignore[type-arg]
