@@ -123,7 +123,7 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def serialised(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The writer to this task alone, in the order tasks asked, across as many trips."""
+        """The writer to this task alone, in the order tasks asked, for as many statements."""
         async with self._write_lock:
             yield self.writer
 
