@@ -26,9 +26,12 @@ from pydantic import (
 )
 
 TOKEN_ENV = "CLAIMBOT_TOKEN"
+# The token config.example.yaml ships with; ``claimbot run`` refuses it.
+EXAMPLE_TOKEN = "123456789:replace-with-your-token"
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 
 
 class ConfigError(Exception):
@@ -59,7 +62,20 @@ def _parse_clock(value: Any) -> time:
     raise ValueError(f"expected a local time such as 09:00, got {value!r}")
 
 
+def _parse_date(value: Any) -> Any:
+    if isinstance(value, str):
+        match = _ISO_DATE.match(value)
+        if not match:
+            raise ValueError(f"expected a date such as 2027-02-06, got {value!r}")
+        try:
+            return date(*(int(part) for part in match.groups()))
+        except ValueError as exc:
+            raise ValueError(f"{value.strip()} is not a date in the calendar ({exc})") from None
+    return value
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+CalendarDate = Annotated[date, BeforeValidator(_parse_date)]
 ClockTime = Annotated[time, BeforeValidator(_parse_clock)]
 
 
@@ -85,6 +101,8 @@ class TelegramConfig(_Frozen):
     concurrent_updates: int = Field(8, ge=1, le=256)
     rate_limit: RateLimitConfig = RateLimitConfig()
     poll_timeout: int = Field(10, ge=0, le=50)
+    # Seconds ``claimbot run`` keeps trying to reach the Bot API at start before it gives up.
+    connect_timeout: float = Field(60, gt=0)
 
     @field_validator("token")
     @classmethod
@@ -137,7 +155,7 @@ class HolidayConfig(_Frozen):
     """A dated occasion claimers are reminded of ahead of time."""
 
     name: str = Field(min_length=1, max_length=100)
-    date: date
+    date: CalendarDate
     remind_before: list[Duration] = Field(default_factory=lambda: [timedelta(days=1)])
 
 
@@ -217,7 +235,32 @@ class Config(_Frozen):
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
+    """``reminders.holidays[0].date``: keys joined by dots, list positions in brackets."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path or "(top level)"
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, but an impossible date (2027-02-30) stays text.
+
+    PyYAML raises a bare ValueError for one while loading, with no key to name; as text, the
+    validation that follows names its key and the problem.
+    """
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)  # type: ignore[arg-type]
+    except ValueError:
+        return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
 def config_from_mapping(data: Any, env: dict[str, str] | None = None) -> Config:
@@ -259,9 +302,11 @@ def load_config(path: Path | str | None, env: dict[str, str] | None = None) -> C
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read it ({exc.__class__.__name__})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_ConfigLoader)  # a SafeLoader: builds plain values only
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""
         raise ConfigError(f"{path}: not valid YAML{line}") from None
+    except ValueError as exc:  # a value PyYAML's constructors cannot build
+        raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
     return config_from_mapping(data, env)

@@ -16,6 +16,9 @@ _LIBRARY_FLOORS = {
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
     "telegram": logging.INFO,
+    # Its one message is an unreadable answer with a traceback (a base_url that is no Bot
+    # API); the caller reports the error itself.
+    "telegram.request": logging.CRITICAL,
     "apscheduler": logging.INFO,
     "aiosqlite": logging.INFO,
     "aiohttp.access": logging.WARNING,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.config import ConfigError, load_config, parse_duration
+from bot.config import EXAMPLE_TOKEN, ConfigError, load_config, parse_duration
 
 EXAMPLE = Path(__file__).parent.parent / "config.example.yaml"
 
@@ -21,7 +21,8 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_example_config_is_valid_and_documents_every_key():
     config = load_config(EXAMPLE, env={})
-    assert config.token == "123456789:replace-with-your-token"
+    assert config.token == EXAMPLE_TOKEN
+    assert config.telegram.connect_timeout == 60
     assert config.coordinators == {111111111, 222222222}
     assert config.reminders.follow_up_after == timedelta(days=3)
     assert config.reminders.holidays[0].remind_before == [timedelta(days=7), timedelta(days=1)]
@@ -56,6 +57,22 @@ def test_environment_token_wins(tmp_path):
         ("limits:\n  max_open_claims_per_volunteer: 0", "limits.max_open_claims_per_volunteer"),
         ("- just\n- a list", "(top level): the config file must be a mapping"),
         ("telegram: [unclosed", "not valid YAML at line"),
+        ("telegram:\n  connect_timeout: 0", "telegram.connect_timeout: Input should be greater"),
+        ("telegram:\n  connect_timeout: soon", "telegram.connect_timeout: Input should be a"),
+        (
+            "reminders:\n  holidays:\n    - name: Spring Festival\n      date: 2027-02-30",
+            "reminders.holidays[0].date: 2027-02-30 is not a date in the calendar"
+            " (day is out of range for month)",
+        ),
+        (
+            "reminders:\n  holidays:\n    - {name: A, date: 2027-02-06}\n"
+            "    - {name: B, date: '2027-13-01'}",
+            "reminders.holidays[1].date: 2027-13-01 is not a date in the calendar",
+        ),
+        (
+            "reminders:\n  holidays:\n    - {name: A, date: next week}",
+            "reminders.holidays[0].date: expected a date such as 2027-02-06, got 'next week'",
+        ),
     ],
 )
 def test_broken_config_names_key_and_problem(tmp_path, text, expected):
@@ -86,6 +103,39 @@ def test_run_refuses_missing_token_and_coordinators(tmp_path, capsys, monkeypatc
     err = capsys.readouterr().err
     assert "telegram.token: missing" in err
     assert "coordinators: no user ids" in err
+
+
+def test_run_refuses_the_examples_placeholder_token(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("CLAIMBOT_TOKEN", raising=False)
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert main(["run", "--config", str(write(tmp_path, text))]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "claimbot: config error: telegram.token: still the placeholder from"
+        " config.example.yaml; put the token @BotFather gave you in CLAIMBOT_TOKEN or in"
+        " telegram.token"
+    ]
+    assert EXAMPLE_TOKEN not in err and EXAMPLE_TOKEN.split(":")[1] not in err
+    # The same placeholder from the environment is refused as well.
+    monkeypatch.setenv("CLAIMBOT_TOKEN", EXAMPLE_TOKEN)
+    assert main(["run", "--config", str(write(tmp_path, "coordinators: [1]\n"))]) == 2
+    assert "still the placeholder" in capsys.readouterr().err
+
+
+def test_run_refuses_an_impossible_date_in_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("CLAIMBOT_TOKEN", "123:abc")
+    text = "coordinators: [1]\nreminders:\n  holidays:\n    - name: X\n      date: 2027-02-30\n"
+    assert main(["run", "--config", str(write(tmp_path, text))]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "claimbot: config error: reminders.holidays[0].date: 2027-02-30 is not a date in the"
+        " calendar (day is out of range for month)"
+    ]
+
+
+def test_a_date_that_exists_and_a_date_like_name_still_load(tmp_path):
+    text = "reminders:\n  holidays:\n    - name: 2027-02-31\n      date: 2027-02-28\n"
+    holiday = load_config(write(tmp_path, text), env={}).reminders.holidays[0]
+    assert (holiday.name, holiday.date.isoformat()) == ("2027-02-31", "2027-02-28")
 
 
 def test_run_refuses_missing_file(tmp_path, capsys):
