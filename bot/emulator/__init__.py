@@ -19,9 +19,18 @@ which suits unit tests but not a running bot whose rate limiter waits in real ti
 """
 
 from bot.emulator.formatting import EntityParseError, command_entities, parse_html, utf16_len
-from bot.emulator.model import ApiError, Revision, SimChat, SimDocument, SimMessage, SimUser
-from bot.emulator.server import ApiCall, BotApiEmulator, SimCallbackQuery, bot_link_payload
+from bot.emulator.links import bot_link_payload
+from bot.emulator.model import (
+    Revision,
+    SimCallbackQuery,
+    SimChat,
+    SimDocument,
+    SimMessage,
+    SimUser,
+)
+from bot.emulator.server import BotApiEmulator
 from bot.emulator.timing import Clock, Faults, Limits
+from bot.emulator.wire import ApiCall, ApiError
 
 __all__ = [
     "ApiCall",

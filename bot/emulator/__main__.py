@@ -10,8 +10,9 @@ import sys
 from collections.abc import Sequence
 
 from bot.emulator.model import SimMessage
-from bot.emulator.server import ApiCall, BotApiEmulator
+from bot.emulator.server import BotApiEmulator
 from bot.emulator.timing import Limits
+from bot.emulator.wire import ApiCall
 
 HELP = """commands (one per line):
   user <user_id> <first_name> [language_code]   create a person

@@ -1,50 +1,35 @@
-"""What the emulator keeps: people, chats, messages, callback queries, the call log."""
+"""What the emulator keeps: people, chats, messages, callback queries."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from bot.emulator.server import BotApiEmulator
-
-JSON = dict[str, Any]
-
-# A deep-link payload: https://core.telegram.org/bots/features#deep-linking
-PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+from bot.emulator.wire import JSON
 
 
-class ApiError(Exception):
-    """An error answer of the Bot API: HTTP status, description, optional parameters."""
+class Telegram(Protocol):
+    """What a simulated person asks of the simulated Telegram they live in (the World)."""
 
-    def __init__(self, code: int, description: str, parameters: JSON | None = None) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-        self.parameters = parameters
+    def start_bot(self, user: SimUser, payload: str | None = None) -> JSON: ...
 
-    def to_json(self) -> JSON:
-        """The body Telegram sends with this error."""
-        body: JSON = {"ok": False, "error_code": self.code, "description": self.description}
-        if self.parameters:
-            body["parameters"] = self.parameters
-        return body
+    def open_link(self, user: SimUser, url: str) -> JSON: ...
 
+    def user_message(
+        self,
+        user: SimUser,
+        chat: SimChat | int,
+        text: str,
+        *,
+        reply_to: SimMessage | Mapping[str, Any] | int | None = None,
+    ) -> JSON: ...
 
-def bad_request(description: str) -> ApiError:
-    """A 400 answer with Telegram's "Bad Request: " prefix."""
-    return ApiError(400, f"Bad Request: {description}")
+    def tap(self, user: SimUser, message: SimMessage | Mapping[str, Any], data: str) -> str: ...
 
+    def find_message(self, message: SimMessage | Mapping[str, Any]) -> SimMessage: ...
 
-@dataclass(slots=True)
-class UploadedFile:
-    """A file part of a multipart request."""
-
-    filename: str | None
-    content_type: str | None
-    data: bytes
+    def set_blocked(self, user: SimUser, blocked: bool) -> None: ...
 
 
 @dataclass(slots=True)
@@ -84,7 +69,6 @@ class Revision:
 class SimChat:
     """A chat: a supergroup the bot is in, or a person's private chat with the bot."""
 
-    emulator: BotApiEmulator = field(repr=False)
     chat_id: int
     type: str
     title: str | None = None
@@ -129,11 +113,16 @@ class SimChat:
 
     def messages(self, include_deleted: bool = False) -> list[SimMessage]:
         """The bot's messages in this chat, oldest first."""
-        return self.emulator.messages(self.chat_id, include_deleted=include_deleted)
+        found = (self.by_id[message_id] for message_id in self.bot_message_ids)
+        return [m for m in found if include_deleted or not m.deleted]
 
     def last_message(self) -> SimMessage | None:
         """The bot's newest message here that is not deleted."""
-        return self.emulator.last_message(self.chat_id)
+        for message_id in reversed(self.bot_message_ids):
+            message = self.by_id[message_id]
+            if not message.deleted:
+                return message
+        return None
 
     def add_member(self, user: SimUser) -> None:
         """Make a person a member of this group (no update: joins are not simulated)."""
@@ -149,7 +138,7 @@ class SimChat:
 class SimUser:
     """A simulated person who talks to the bot and taps its buttons."""
 
-    emulator: BotApiEmulator = field(repr=False)
+    emulator: Telegram = field(repr=False)
     user_id: int
     first_name: str
     last_name: str | None = None
@@ -221,7 +210,7 @@ class SimUser:
 
     def private_messages(self, include_deleted: bool = False) -> list[SimMessage]:
         """The bot's messages in this person's private chat, oldest first."""
-        return self.emulator.messages(self.user_id, include_deleted=include_deleted)
+        return self.chat.messages(include_deleted)
 
 
 @dataclass(slots=True, eq=False)
@@ -322,3 +311,42 @@ class SimMessage:
         message = self.to_dict()
         message.pop("reply_to_message", None)
         return message
+
+
+@dataclass(slots=True, eq=False)
+class SimCallbackQuery:
+    """A button tap and, once the bot answers it, the answer."""
+
+    query_id: str
+    user: SimUser
+    message: SimMessage
+    data: str
+    tapped_at: float
+    answer: JSON | None = None
+    answered_at: float | None = None
+
+
+def member_json(user: JSON, status: str) -> JSON:
+    """A ChatMember object with the fields python-telegram-bot requires for the status."""
+    if status == "creator":
+        return {"status": status, "user": user, "is_anonymous": False}
+    if status == "administrator":
+        rights = (
+            "can_manage_chat",
+            "can_delete_messages",
+            "can_manage_video_chats",
+            "can_restrict_members",
+            "can_change_info",
+            "can_invite_users",
+            "can_post_stories",
+            "can_edit_stories",
+            "can_delete_stories",
+            "can_pin_messages",
+        )
+        member: JSON = {"status": status, "user": user, "can_be_edited": False}
+        member.update(is_anonymous=False, can_promote_members=False, can_manage_topics=False)
+        member.update(dict.fromkeys(rights, True))
+        return member
+    if status == "kicked":
+        return {"status": status, "user": user, "until_date": 0}
+    return {"status": status, "user": user}

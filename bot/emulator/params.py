@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
 
-from bot.emulator.model import JSON, UploadedFile, bad_request
+from bot.emulator.wire import JSON, UploadedFile, bad_request
 
 # Form bodies carry every value as a string; PTB JSON-encodes the structured ones. These are
 # the fields whose string form is decoded back into numbers, booleans and objects.
