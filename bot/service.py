@@ -28,8 +28,10 @@ from bot.domain import (
     StatusCounts,
 )
 from bot.i18n import LANGUAGES, pick_language
-from storage import needs, people
+from bot.privacy import Finding, find_private_data
+from storage import drafts, needs, people
 from storage.db import Database
+from storage.drafts import Draft
 
 _USER_REF = re.compile(r"^(?:@([A-Za-z0-9_]{4,32})|([1-9]\d{0,15}))$")
 _NEED_NUMBER = re.compile(r"^#?([1-9]\d{0,11})$")
@@ -251,3 +253,19 @@ class PairingService:
     async def unreachable(self, user_id: int) -> None:
         """Telegram refused to deliver a private message to this person."""
         await people.mark_unreachable(self.db, user_id, self.clock())
+
+    def private_data_in(self, summary: str) -> list[Finding]:
+        """What in a public summary looks like a household's phone, ID number or address."""
+        return find_private_data(summary)
+
+    async def draft(self, user_id: int) -> Draft | None:
+        """The need a coordinator is writing in private chat, if any."""
+        return await drafts.get(self.db, user_id)
+
+    async def save_draft(self, draft: Draft) -> Draft:
+        """Keep a need being written as it now stands, so a restart does not lose it."""
+        return await drafts.save(self.db, draft, self.clock())
+
+    async def drop_draft(self, user_id: int) -> bool:
+        """Forget a person's draft (posted or cancelled); False if there was none."""
+        return await drafts.delete(self.db, user_id)

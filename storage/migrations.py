@@ -116,4 +116,22 @@ MIGRATIONS: list[list[str]] = [
         END
         """,
     ],
+    # 4: a need being written in private chat, one per coordinator, so it survives a restart.
+    # The private details typed so far stay here until the need is posted (they move to
+    # need_details) or the draft is cancelled.
+    [
+        """
+        CREATE TABLE drafts (
+            user_id    INTEGER PRIMARY KEY,
+            step       TEXT NOT NULL,
+            summary    TEXT NOT NULL DEFAULT '',
+            name       TEXT,
+            address    TEXT,
+            phone      TEXT,
+            health     TEXT,
+            notes      TEXT,
+            updated_at TEXT NOT NULL
+        )
+        """
+    ],
 ]
