@@ -15,6 +15,10 @@ CLAIM: Final = re.compile(r"^c:([1-9]\d{0,11})\Z")
 # can never end a later one.
 RELEASE: Final = re.compile(r"^r:([1-9]\d{0,11})\Z")
 PICK_GROUP: Final = re.compile(r"^g:(-?[1-9]\d{0,19})\Z")
+# A coordinator's choice about private data found in a drafted summary: move it out, or keep.
+PRIVACY_CHOICE: Final = re.compile(r"^pv:([mk])\Z")
+PRIVACY_MOVE: Final = "pv:m"
+PRIVACY_KEEP: Final = "pv:k"
 # A deep link opened by a claimer who had not started the bot when they won.
 DETAILS_LINK: Final = re.compile(r"^d_([1-9]\d{0,11})\Z")
 
@@ -37,6 +41,12 @@ def pick_group_data(chat_id: int) -> str:
 def details_payload(claim_id: int) -> str:
     """Deep-link payload that delivers a claim's details to its holder, and only to them."""
     return f"d_{claim_id}"
+
+
+def parse_choice(pattern: re.Pattern[str], data: str | None) -> str | None:
+    """The word in ``data`` if it matches ``pattern`` exactly, else None."""
+    match = pattern.match(data) if data else None
+    return match.group(1) if match else None
 
 
 def parse_id(pattern: re.Pattern[str], data: str | None) -> int | None:

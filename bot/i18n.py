@@ -29,7 +29,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "<b>What I can do</b>\n"
             "Tap <b>Claim</b> on a need card in the group to pair up with a household.\n"
             "/mine: your pairings (with the households' details, in private chat)\n"
-            "/release &lt;number&gt;: give up a pairing you cannot keep\n"
+            "/release [number]: give up a pairing you cannot keep (no number: your only one)\n"
             "/status: how many needs are open and claimed\n"
             "/team &lt;name&gt;: the party branch or team you claim for\n"
             "/lang zh|en: 中文 or English"
@@ -38,7 +38,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "<b>我能做什么</b>\n"
             "在群里点需求卡片上的<b>认领</b>，与一户家庭结对。\n"
             "/mine：我的结对（私聊中附家庭详细信息）\n"
-            "/release &lt;编号&gt;：放弃无法继续的结对\n"
+            "/release [编号]：放弃无法继续的结对（不写编号：您唯一的结对）\n"
             "/status：待认领和已认领的数量\n"
             "/team &lt;名称&gt;：您代表的支部或队伍\n"
             "/lang zh|en：中文或 English"
@@ -49,6 +49,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "\n\n<b>For coordinators</b>\n"
             "/post &lt;public summary&gt; in the group: post a need with no private details\n"
             "/post in private chat: post a need with private details, step by step\n"
+            "/cancel: drop a need being written (private chat)\n"
             "/show &lt;number&gt;: a need's private details and history (private chat)\n"
             "/free &lt;number&gt;: end a claim; the need is open again\n"
             "/repost &lt;number&gt;: post a need's card again (if it went missing)\n"
@@ -58,6 +59,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "\n\n<b>协调员命令</b>\n"
             "在群里发 /post &lt;公开摘要&gt;：发布不含隐私信息的需求\n"
             "私聊发 /post：逐步发布含隐私信息的需求\n"
+            "/cancel：放弃正在填写的需求（私聊）\n"
             "/show &lt;编号&gt;：查看需求的隐私信息和记录（私聊）\n"
             "/free &lt;编号&gt;：解除认领，需求重新开放\n"
             "/repost &lt;编号&gt;：重新发布需求卡片（卡片丢失时）\n"
@@ -67,6 +69,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "unknown_command": {
         "en": "I don't know that command. /help lists the ones I have.",
         "zh": "没有这个命令。/help 查看可用命令。",
+    },
+    "private_text_hint": {
+        "en": "Send /help to see what I can do.",
+        "zh": "发送 /help 查看我能做什么。",
     },
     "not_coordinator": {
         "en": "Only coordinators can do that.",
@@ -187,6 +193,62 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "post_expect_text": {
         "en": "Please answer with text, or /cancel.",
         "zh": "请用文字回答，或发送 /cancel。",
+    },
+    "privacy_found_group": {
+        "en": (
+            "That summary looks like it contains private data (a phone number, ID number or "
+            "address), so I did not post it. Send /post to me privately ({link}): the private "
+            "details have their own place there."
+        ),
+        "zh": (
+            "该摘要似乎包含隐私信息（电话、身份证号或地址），未发布。"
+            "请私聊我发送 /post（{link}），隐私信息在那里单独填写。"
+        ),
+    },
+    "privacy_found_post": {
+        "en": (
+            "I did not post your summary in {group}: it looks like it contains private data "
+            "the whole group would see:\n{found}\n\nYour summary was:\n{summary}\n\n"
+            "Send /post here to write it with the private details kept apart."
+        ),
+        "zh": (
+            "您在 {group} 发的摘要未发布：其中似乎有全群都能看到的隐私信息：\n{found}\n\n"
+            "您的摘要是：\n{summary}\n\n请在这里发送 /post，把隐私信息单独填写。"
+        ),
+    },
+    "privacy_found_draft": {
+        "en": (
+            "This summary looks like it contains private data the whole group would see:\n"
+            "{found}\n\nMove it to the private details (you type the summary again without "
+            "it), or post the summary as is?"
+        ),
+        "zh": (
+            "该摘要似乎包含全群都能看到的隐私信息：\n{found}\n\n"
+            "移到隐私信息中（重新填写不含这些内容的摘要），还是按原样发布？"
+        ),
+    },
+    "privacy_finding": {
+        "en": "• {kind}: <code>{text}</code>",
+        "zh": "• {kind}：<code>{text}</code>",
+    },
+    "privacy_kind_mobile": {"en": "mobile number", "zh": "手机号"},
+    "privacy_kind_landline": {"en": "landline number", "zh": "固定电话"},
+    "privacy_kind_id_number": {"en": "ID number", "zh": "身份证号"},
+    "privacy_kind_address": {"en": "room or building address", "zh": "门牌地址"},
+    "button_privacy_move": {
+        "en": "Move it to the private details",
+        "zh": "移到隐私信息中",
+    },
+    "button_privacy_keep": {
+        "en": "Post as is",
+        "zh": "按原样发布",
+    },
+    "post_ask_summary_again": {
+        "en": (
+            "Send the public summary again, without those; the private details come next.\n"
+            "/cancel stops."
+        ),
+        "zh": "请重新发送公开摘要，去掉这些内容；隐私信息在下一步填写。\n/cancel 取消。",
     },
     "card_title": {
         "en": "<b>Need #{id}</b>",

@@ -1,7 +1,8 @@
 """Posting needs: ``/post <summary>`` in a group, or step by step with private details in private.
 
-The step-by-step form keeps its draft in ``user_data``; a restart drops an unfinished draft,
-which has not been acknowledged to anyone, so nothing promised is lost.
+The step-by-step form keeps its draft in the database, so a restart in the middle of it loses
+nothing typed. A summary that looks like it holds a household's phone, ID number or address
+is never posted unasked: the group form refuses it, the private form asks.
 """
 
 from __future__ import annotations
@@ -12,36 +13,32 @@ import functools
 import html
 import logging
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
+from bot.delivery import Delivery, send_private
 from bot.domain import Group, Need, PrivateDetails
 from bot.i18n import t
+from bot.privacy import Finding
 from bot.runtime import Context, cards, service
 from bot.service import TextProblem, clean_text, parse_need_number
-from handlers.common import actor_of, coordinator_lang, is_private, reply
+from handlers.common import actor_of, coordinator_lang, is_private, private_link, reply
+from storage.drafts import Draft
 
 log = logging.getLogger(__name__)
 
-DRAFT = "post_draft"
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
-# The private details asked for, in order, after the public summary.
+# The steps of the private form: the public summary; a question if it looks like it holds
+# private data; the private details, in order; then the group to post to.
+SUMMARY, CHECK, GROUP = "summary", "summary_check", "group"
 DETAIL_STEPS = ("name", "address", "phone", "health", "notes")
 SKIP = "-"
-
-
-@dataclass
-class Draft:
-    """A need being written in private chat."""
-
-    step: str = "summary"
-    summary: str = ""
-    details: dict[str, str] = field(default_factory=dict)
 
 
 def problem_text(lang: str, problem: TextProblem) -> str:
@@ -97,15 +94,65 @@ async def post_in_group(update: Update, context: Context) -> None:
         await reply(update, t(lang, "not_coordinator"))
         return
     parts = message.text.split(maxsplit=1)
-    if len(parts) < 2 or not clean_text(parts[1]):
+    summary = clean_text(parts[1]) if len(parts) > 1 else ""
+    if not summary:
         await reply(update, t(lang, "post_usage_group"))
         return
+    problem = svc.check_summary(summary)
+    if problem:
+        await reply(update, problem_text(lang, problem))
+        return
     await svc.group_seen(chat.id, chat.title or str(chat.id))
-    result = await svc.post_need(actor_of(user), chat.id, parts[1], PrivateDetails())
+    found = svc.private_data_in(summary)
+    if found:
+        await refuse_private_data(update, context, summary, found)
+        return
+    result = await svc.post_need(actor_of(user), chat.id, summary, PrivateDetails())
     if isinstance(result, TextProblem):
         await reply(update, problem_text(lang, result))
         return
     in_background(context, card_then_tidy(context, result, lang, user.id, message))
+
+
+def findings_text(lang: str, found: list[Finding]) -> str:
+    """What was found, one per line, escaped: only ever for a coordinator's private chat."""
+    return "\n".join(
+        t(
+            lang,
+            "privacy_finding",
+            kind=t(lang, f"privacy_kind_{f.kind}"),
+            text=html.escape(f.text),
+        )
+        for f in found
+    )
+
+
+async def refuse_private_data(
+    update: Update, context: Context, summary: str, found: list[Finding]
+) -> None:
+    """Tell a coordinator why their group /post was not posted; what was found, only privately.
+
+    Once the coordinator has it all in private, their message is taken out of the group (if
+    the bot may delete it), so the household's number does not stay there either.
+    """
+    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    assert user is not None and chat is not None and message is not None
+    lang = context.person_lang
+    text = t(
+        lang,
+        "privacy_found_post",
+        group=html.escape(chat.title or str(chat.id)),
+        found=findings_text(lang, found),
+        summary=html.escape(summary),
+    )
+    delivery = await send_private(context.bot, user.id, text)
+    if delivery is Delivery.DELIVERED:
+        with contextlib.suppress(TelegramError):
+            await message.delete()
+        return
+    if delivery is Delivery.UNREACHABLE:
+        await service(context).unreachable(user.id)
+    await reply(update, t(context.lang, "privacy_found_group", link=private_link(context)))
 
 
 async def card_then_tidy(
@@ -149,50 +196,117 @@ async def send_card(context: Context, need: Need, lang: str, author_id: int) -> 
 async def start_draft(update: Update, context: Context) -> None:
     """/post in private chat: start writing a need with private details."""
     user = update.effective_user
-    if user is None or context.user_data is None:
+    if user is None:
         return
     svc, lang = service(context), context.lang
     if not svc.is_coordinator(user.id):
         await reply(update, t(lang, "not_coordinator"))
         return
-    context.user_data[DRAFT] = Draft()
+    await svc.save_draft(Draft(user.id))  # a fresh start replaces any unfinished draft
     await reply(update, t(lang, "post_ask_summary"))
 
 
 @in_arrival_order
 async def draft_text(update: Update, context: Context) -> None:
-    """A text answer while a coordinator writes a need in private chat."""
+    """A text answer while a coordinator writes a need in private chat; else a pointer."""
     user, message = update.effective_user, update.effective_message
-    if user is None or message is None or message.text is None or context.user_data is None:
+    if user is None or message is None or message.text is None:
         return
-    draft = context.user_data.get(DRAFT)
-    if not isinstance(draft, Draft):
-        await reply(update, t(context.lang, "unknown_command"))
+    draft = await service(context).draft(user.id)
+    if draft is None:
+        await reply(update, t(context.lang, "private_text_hint"))
+        return
+    text = clean_text(message.text)
+    if draft.step in (SUMMARY, CHECK):
+        # At CHECK, typing instead of tapping a button is a new summary.
+        await summary_given(update, context, draft, text)
+    elif draft.step in DETAIL_STEPS:
+        await detail_given(update, context, draft, text)
+    else:
+        await reply(update, t(context.lang, "post_ask_group"))
+
+
+@in_arrival_order
+async def draft_not_text(update: Update, context: Context) -> None:
+    """A photo, sticker, voice or file while a need is being written: ask for text instead."""
+    user = update.effective_user
+    if user is None or await service(context).draft(user.id) is None:
+        return
+    await reply(update, t(context.lang, "post_expect_text"))
+
+
+async def summary_given(update: Update, context: Context, draft: Draft, text: str) -> None:
+    """The public summary: checked, then on to the private details, or a question first."""
+    svc, lang = service(context), context.lang
+    problem = svc.check_summary(text)
+    if problem:
+        await reply(update, problem_text(lang, problem))
+        return
+    found = svc.private_data_in(text)
+    if not found:
+        await next_step(update, context, replace(draft, summary=text, step=DETAIL_STEPS[0]))
+        return
+    await svc.save_draft(replace(draft, summary=text, step=CHECK))
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        t(lang, "privacy_found_draft", found=findings_text(lang, found)),
+        parse_mode=ParseMode.HTML,
+        reply_markup=privacy_question(lang),
+    )
+
+
+def privacy_question(lang: str) -> InlineKeyboardMarkup:
+    """The two answers to private data found in a drafted summary."""
+    choices = (
+        ("button_privacy_move", callbacks.PRIVACY_MOVE),
+        ("button_privacy_keep", callbacks.PRIVACY_KEEP),
+    )
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t(lang, key), callback_data=data)] for key, data in choices]
+    )
+
+
+async def detail_given(update: Update, context: Context, draft: Draft, text: str) -> None:
+    """One private detail (or "-" to skip it); then the next one, or the group."""
+    if text != SKIP:
+        problem = service(context).check_detail(text)
+        if problem:
+            await reply(update, problem_text(context.lang, problem))
+            return
+        draft = replace(draft, details=replace(draft.details, **{draft.step: text}))
+    index = DETAIL_STEPS.index(draft.step)
+    step = DETAIL_STEPS[index + 1] if index + 1 < len(DETAIL_STEPS) else GROUP
+    await next_step(update, context, replace(draft, step=step))
+
+
+async def next_step(update: Update, context: Context, draft: Draft) -> None:
+    """Keep the draft as it now stands, and ask what its step asks."""
+    draft = await service(context).save_draft(draft)
+    if draft.step in DETAIL_STEPS:
+        await reply(update, t(context.lang, f"post_ask_{draft.step}"))
+    else:
+        await ask_group(update, context, draft, context.lang)
+
+
+@in_arrival_order
+async def privacy_choice(update: Update, context: Context) -> None:
+    """The coordinator chose: move what was found out of the summary, or post it as is."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
         return
     svc, lang = service(context), context.lang
-    text = clean_text(message.text)
-    if draft.step == "summary":
-        problem = svc.check_summary(text)
-        if problem:
-            await reply(update, problem_text(lang, problem))
-            return
-        draft.summary, draft.step = text, DETAIL_STEPS[0]
-    elif draft.step in DETAIL_STEPS:
-        if text != SKIP:
-            problem = svc.check_detail(text)
-            if problem:
-                await reply(update, problem_text(lang, problem))
-                return
-            draft.details[draft.step] = text
-        index = DETAIL_STEPS.index(draft.step)
-        draft.step = DETAIL_STEPS[index + 1] if index + 1 < len(DETAIL_STEPS) else "group"
+    choice = callbacks.parse_choice(callbacks.PRIVACY_CHOICE, query.data)
+    draft = await svc.draft(user.id)
+    if not svc.is_coordinator(user.id) or draft is None or draft.step != CHECK or not choice:
+        await query.answer(t(lang, "answer_bad_button"))
+        return
+    await query.answer()
+    with contextlib.suppress(TelegramError):
+        await query.edit_message_reply_markup(None)
+    if choice == "m":
+        await svc.save_draft(replace(draft, summary="", step=SUMMARY))
+        await reply(update, t(lang, "post_ask_summary_again"))
     else:
-        await reply(update, t(lang, "post_ask_group"))
-        return
-    if draft.step in DETAIL_STEPS:
-        await reply(update, t(lang, f"post_ask_{draft.step}"))
-        return
-    await ask_group(update, context, draft, lang)
+        await next_step(update, context, replace(draft, step=DETAIL_STEPS[0]))
 
 
 async def ask_group(update: Update, context: Context, draft: Draft, lang: str) -> None:
@@ -201,9 +315,10 @@ async def ask_group(update: Update, context: Context, draft: Draft, lang: str) -
     Nothing is posted without this confirmation: a slip (a name typed as the summary) is
     caught here, before any group sees it.
     """
-    groups = await service(context).groups()
+    svc = service(context)
+    groups = await svc.groups()
     if not groups:
-        context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
+        await svc.drop_draft(draft.user_id)
         await reply(update, t(lang, "post_no_groups"))
         return
     keyboard = [
@@ -218,7 +333,7 @@ async def ask_group(update: Update, context: Context, draft: Draft, lang: str) -
     preview = html.escape(draft.summary)
     await update.effective_message.reply_text(  # type: ignore[union-attr]
         t(lang, "post_preview", summary=preview),
-        parse_mode="HTML",
+        parse_mode=ParseMode.HTML,
         reply_markup=InlineKeyboardMarkup(keyboard),
     )
 
@@ -227,22 +342,21 @@ async def ask_group(update: Update, context: Context, draft: Draft, lang: str) -
 async def group_picked(update: Update, context: Context) -> None:
     """The coordinator chose the group for a drafted need."""
     query, user = update.callback_query, update.effective_user
-    if query is None or user is None or context.user_data is None:
+    if query is None or user is None:
         return
-    # Take the draft before anything else: a second tap (a double tap, another group's
-    # button) then finds none and posts nothing twice.
-    draft = context.user_data.pop(DRAFT, None)
-    lang = context.lang
+    svc, lang = service(context), context.lang
     chat_id = callbacks.parse_id(callbacks.PICK_GROUP, query.data)
-    groups = {g.chat_id: g for g in await service(context).groups()}
+    groups = {g.chat_id: g for g in await svc.groups()}
+    draft = await svc.draft(user.id)
     if (
-        not service(context).is_coordinator(user.id)
-        or not isinstance(draft, Draft)
-        or draft.step != "group"
+        not svc.is_coordinator(user.id)
+        or draft is None
+        or draft.step != GROUP
         or chat_id not in groups
+        # Taken before posting: a second tap (a double tap, another group's button) then
+        # finds no draft and posts nothing twice.
+        or not await svc.drop_draft(user.id)
     ):
-        if isinstance(draft, Draft):
-            context.user_data[DRAFT] = draft  # a stray button; the draft stays as it was
         await query.answer(t(lang, "answer_bad_button"))
         return
     await query.answer()
@@ -254,12 +368,10 @@ async def group_picked(update: Update, context: Context) -> None:
 async def publish(update: Update, context: Context, draft: Draft, group: Group, lang: str) -> None:
     """Save the drafted need and post its card in the chosen group."""
     user = update.effective_user
-    assert user is not None and context.user_data is not None
-    details = replace(PrivateDetails(), **draft.details)
+    assert user is not None
     result = await service(context).post_need(
-        actor_of(user), group.chat_id, draft.summary, details
+        actor_of(user), group.chat_id, draft.summary, draft.details
     )
-    context.user_data.pop(DRAFT, None)
     if isinstance(result, TextProblem):
         await context.bot.send_message(user.id, problem_text(lang, result))
         return
@@ -279,8 +391,9 @@ async def card_then_confirm(
 @in_arrival_order
 async def cancel(update: Update, context: Context) -> None:
     """/cancel: drop the need being written."""
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT, None)
+    user = update.effective_user
+    if user is not None:
+        await service(context).drop_draft(user.id)
     await reply(update, t(context.lang, "post_cancelled"))
 
 
@@ -305,10 +418,16 @@ async def repost(update: Update, context: Context) -> None:
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    """The posting commands."""
+    """The posting commands, the private form's answers, and the pointer for stray text."""
     private_text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+    # Not text and not a service message: a photo, sticker, voice, file, location...
+    private_other = filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL
     app.add_handler(CommandHandler("post", post_in_group))
     app.add_handler(CommandHandler("cancel", cancel, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("repost", repost))
     app.add_handler(CallbackQueryHandler(group_picked, pattern=callbacks.PICK_GROUP))
+    app.add_handler(CallbackQueryHandler(privacy_choice, pattern=callbacks.PRIVACY_CHOICE))
     app.add_handler(MessageHandler(private_text, draft_text))
+    # In a later handler group: it answers only during a draft, and must not take a file or
+    # photo from a feature of the default group that expects one.
+    app.add_handler(MessageHandler(private_other, draft_not_text), group=1)
