@@ -5,13 +5,15 @@ tests' ``FakeBotApi``, which timestamps each ``answerCallbackQuery`` here), each
 SQLite file in a temporary directory. The burst is the same for both: ``--taps`` taps from
 distinct users spread over ``--needs`` needs in a seeded random order, fed as fast as possible.
 
-* product: ``build_application`` (every handler registered, post_init opens the database), the
-  claim decided by ``storage.needs.claim`` (a need already held from memory, a possible winner
-  by one function on the writer's thread), the winner sent the private details, the card edit
-  coalesced by ``CardKeeper``.
-* reference: a bare ``Application`` with one ``CallbackQueryHandler`` doing one
-  ``UPDATE needs ... WHERE id = ? AND holder IS NULL`` on its own aiosqlite connection, deciding
-  by ``rowcount``, answering the query and, for the winner, editing the message.
+* product: ``build_application`` (every handler registered, post_init opens the database). Each
+  tap is identified by the TypeHandler (one read on the writer, a write for a new person),
+  then decided by ``storage.needs.claim``: the writer lock taken in order, one read, a write
+  only for the winner, who is sent the private details; the card edit follows the database's
+  change hook (``CardKeeper``).
+* reference: ``bench.reference``, a bare ``Application`` with one ``CallbackQueryHandler``
+  doing one ``UPDATE needs ... WHERE id = ? AND holder IS NULL`` on its own aiosqlite
+  connection, deciding by ``rowcount``, answering the query and, for the winner, editing the
+  message.
 
 Feeding is either ``direct`` (``await app.process_update(update)`` for one update after the
 other) or ``queue`` (all updates put on ``app.update_queue`` at once, processed with
@@ -26,24 +28,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
-import html
 import json
 import tempfile
 import time
-import traceback
-from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import aiosqlite
-from telegram import Update
-from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes
+from telegram.ext import ApplicationBuilder
 
+from bench import reference
 from bench.burst import (
     DETAILS,
     FIRST_CARD_MESSAGE_ID,
@@ -55,50 +50,11 @@ from bench.burst import (
     judged_run,
     tap_updates,
 )
-from bench.claim_sketch import lean_sketch_run, sketch_run
 from bench.timing import machine, median, percentile, table
 from bot import runtime
 from bot.app import build_application, running
 from tests.factories import COORDINATOR_ID, GROUP_ID, actor, make_config
 from tests.fakes import TOKEN
-
-
-@contextlib.contextmanager
-def counting_round_trips(counts: Counter[str]) -> Iterator[None]:
-    """Count round trips to aiosqlite's thread by the product function that asked for them.
-
-    Wraps aiosqlite's private ``Connection._execute`` (every call it makes goes through it):
-    a diagnostic for ``--round-trips``, not used in the timed runs.
-    """
-    original = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        for frame in reversed(traceback.extract_stack(limit=12)):
-            path = Path(frame.filename)
-            if path.parent.name in ("storage", "bot", "handlers"):
-                counts[f"{path.parent.name}/{path.name}:{frame.name}"] += 1
-                break
-        else:
-            counts["elsewhere"] += 1
-        return await original(self, fn, *args, **kwargs)
-
-    aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        aiosqlite.Connection._execute = original  # type: ignore[method-assign]
-
-
-async def round_trip_cost() -> float:
-    """Seconds for one aiosqlite round trip doing (almost) nothing: the floor of each query."""
-    async with aiosqlite.connect(":memory:") as conn:
-        samples = []
-        for _ in range(5):
-            start = time.perf_counter()
-            for _ in range(1000):
-                await conn.execute("SELECT 1")
-            samples.append((time.perf_counter() - start) / 1000)
-    return median(samples)
 
 
 async def product_run(
@@ -108,7 +64,6 @@ async def product_run(
     mode: str,
     concurrency: int,
     parent: Path,
-    round_trips: Counter[str] | None = None,
 ) -> Run:
     """The burst through the product: build_application, its handlers, its storage."""
     with tempfile.TemporaryDirectory(dir=parent) as tmp:
@@ -135,13 +90,8 @@ async def product_run(
             api.calls.clear()
             gc.collect()
             start = time.perf_counter()
-            with (
-                counting_round_trips(round_trips)
-                if round_trips is not None
-                else contextlib.nullcontext()
-            ):
-                await feed(app, api, updates, mode)
-                await keeper.drain()
+            await feed(app, api, updates, mode)
+            await keeper.drain()
             elapsed = time.perf_counter() - start
             rows = await service.db.fetch_all(
                 "SELECT need_id, volunteer_id FROM claims WHERE released_at IS NULL"
@@ -153,16 +103,10 @@ async def product_run(
 async def reference_run(
     taps: Sequence[Tap], needs: int, synchronous: str, mode: str, concurrency: int, parent: Path
 ) -> Run:
-    """The burst through the smallest handler that decides a claim correctly."""
+    """The burst through the reference bot (``bench.reference``), its needs inserted directly."""
     with tempfile.TemporaryDirectory(dir=parent) as tmp:
-        conn = await aiosqlite.connect(Path(tmp) / "reference.db", isolation_level=None)
+        conn = await reference.open_database(Path(tmp) / reference.DATABASE, synchronous)
         try:
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
-            await conn.execute(
-                "CREATE TABLE needs (id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL,"
-                " message_id INTEGER, summary TEXT NOT NULL, holder INTEGER, claimed_at TEXT)"
-            )
             await conn.executemany(
                 "INSERT INTO needs (id, chat_id, message_id, summary) VALUES (?, ?, ?, ?)",
                 [
@@ -170,33 +114,9 @@ async def reference_run(
                     for n in range(1, needs + 1)
                 ],
             )
-
-            async def claim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-                query = update.callback_query
-                assert query is not None and query.data is not None
-                need_id = int(query.data[2:])
-                cursor = await conn.execute(
-                    "UPDATE needs SET holder = ?, claimed_at = ? WHERE id = ? AND holder IS NULL",
-                    (query.from_user.id, datetime.now(UTC).isoformat(), need_id),
-                )
-                if cursor.rowcount == 1:
-                    await query.answer("It's yours.")
-                    await query.edit_message_text(
-                        f"Need #{need_id}: claimed by {html.escape(query.from_user.full_name)}"
-                    )
-                else:
-                    await query.answer("Already claimed.")
-
             api = TimedBotApi()
-            app = (
-                ApplicationBuilder()
-                .token(TOKEN)
-                .request(api)
-                .get_updates_request(api)
-                .concurrent_updates(concurrency)
-                .build()
-            )
-            app.add_handler(CallbackQueryHandler(claim, pattern=r"^c:[1-9]\d{0,11}$"))
+            builder = ApplicationBuilder().token(TOKEN).request(api).get_updates_request(api)
+            app = reference.build_reference(builder, conn, concurrency)
             async with app:
                 await app.start()
                 updates = tap_updates(app, taps)
@@ -207,8 +127,7 @@ async def reference_run(
                 await feed(app, api, updates, mode)
                 elapsed = time.perf_counter() - start
                 await app.stop()
-            async with conn.execute("SELECT id, holder FROM needs") as cursor:
-                holders = {row[0]: row[1] for row in await cursor.fetchall() if row[1]}
+            holders = await reference.holders(conn)
         finally:
             await conn.close()
     return judged_run("reference", mode, synchronous, concurrency, taps, elapsed, api, holders)
@@ -217,8 +136,6 @@ async def reference_run(
 IMPLEMENTATIONS: dict[str, Callable[..., Awaitable[Run]]] = {
     "product": product_run,
     "reference": reference_run,
-    "sketch": sketch_run,
-    "lean-sketch": lean_sketch_run,
 }
 
 
@@ -312,17 +229,6 @@ async def main_async(args: argparse.Namespace) -> int:
         winners = median([percentile(r.winner_latencies, 0.5) for r in runs])
         calls = ", ".join(f"{n} {method}" for method, n in sorted(runs[0].calls.items()))
         print(f"  {impl}: winners' answers p50 {ms(winners)} ms; Bot API calls: {calls}")
-    if args.round_trips:
-        counts: Counter[str] = Counter()
-        await product_run(taps, args.needs, "full", "direct", 1, parent, round_trips=counts)
-        total = sum(counts.values())
-        cost = await round_trip_cost()
-        print(
-            f"\nproduct round trips to aiosqlite's thread: {total / len(taps):.2f} per tap; "
-            f"one costs {cost * 1e6:.0f} us here (SELECT 1, median of 5 x 1000)"
-        )
-        for where, n in counts.most_common():
-            print(f"  {n / len(taps):5.2f}  {where}")
     if args.json:
         dump = [
             {**asdict(case), "impl": impl, "rates": [r.rate for r in runs]}
@@ -360,11 +266,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--only", choices=list(IMPLEMENTATIONS), action="append")
     parser.add_argument("--dir", help="where the temporary database files go (a real disk)")
     parser.add_argument("--json", help="also write the raw rates here")
-    parser.add_argument(
-        "--round-trips",
-        action="store_true",
-        help="after the timed runs, count the product's database round trips per tap",
-    )
     return parser.parse_args(argv)
 
 

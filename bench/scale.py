@@ -149,6 +149,13 @@ def seed(path: Path, needs: int, claims: int, reminders: int) -> dict[str, int]:
                 ((at, volunteer(c), "claimed", need_of(c), c) for c in range(1, claims + 1)),
             )
         seeded_reminders = seed_reminders(conn, reminders)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(needs)")}
+        if "card_version" in columns:
+            # Every card showed its need when the bot last stopped (as the migration that
+            # added card versions assumes): otherwise start-up edits 100,000 cards.
+            conn.execute(
+                "UPDATE needs SET card_version = version WHERE card_message_id IS NOT NULL"
+            )
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
         counts = {
