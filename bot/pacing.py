@@ -1,44 +1,12 @@
 """Outgoing requests paced under Telegram's flood limits, with each slot taken at the wire.
 
-Telegram counts message-producing calls in sliding windows (about 30 a second overall and 20
-a minute in one group) and answers 429 with ``retry_after`` beyond them. PTB's AIORateLimiter
-reached 22% of that rate against such windows (BENCHMARKS.md, section 3): its bucket lets a
-second's worth through at once, it admits a request long before the request reaches the
-wire, and after a 429 pause everything admitted goes at once and earns the next 429. It also
-holds back answers to taps during the pause, past Telegram's 15 s deadline.
-
-``PacedRateLimiter`` turns the sketch in ``bench/outbound.py`` (88-89% of the allowed rate,
-nothing lost) into the product's limiter. A paced request, in order:
-
-1. waits for its chat's turn: one request per chat at a time, first come first served, so a
-   chat's messages arrive in the order they were sent, retries included;
-2. in a group, waits until the group's window has room for it;
-3. takes one of ``in_flight`` sending slots, so few requests are ever inside httpx (its pool
-   bookkeeping cost grows with what is queued in it). Slots go by arrival, so a message that
-   waited for its chat's turn or its group's window goes next, not behind a fan-out that
-   was queued after it;
-4. takes the overall slot, after any 429 pause, when both the pace and the overall window
-   allow it, and goes out at once.
-
-The overall limit is a steady pace with a tiny burst, so that no second ever holds more than
-the limit, even right after a quiet spell or a pause. A pace reckoned at our end is not
-enough on its own: Telegram counts a message when it arrives, and requests held up on the
-way (a stalled process at either end, the network) arrive together. In bench/outbound.py a
-50 ms stall let 15 of the 16 requests in flight land in the next second's window on top of
-its full pace, and the one 429 a run drew cost 3% of the rate. So each limit is also kept as
-Telegram keeps it, a sliding window, but reckoned from what we know for sure: a message
-arrives after it is sent and before its answer comes back. The window counts every message
-still in flight, and each answered one until a window's length after its answer. Then no
-window at Telegram's end can ever hold more than the limit, however the messages bunched on
-the way. For a group that is the same as counting from the answers, because one request per
-chat is in flight at a time. Up to the group's limit may go at once (a coordinator's five new
-cards appear together). The group's window is stretched by ``1 / share``, which keeps its rate
-at ``share`` of the limit; the overall window is Telegram's own (the limit in one second), as
-the pace keeps the overall rate, and the window only stops bunched messages from overfilling
-a second. A send holds its place in the window from when it goes until a window's length
-after its answer, so with answers taking ``r`` seconds the window lets ``limit / (1 + r)``
-a second through: it holds the rate under the pace only while answers take longer than the
-pace's spare (53 ms at 95%). Stretched too, it would do so whatever the answers took.
+Telegram takes about 30 messages a second overall, 20 a minute in one group and one a second
+in one chat, and answers 429 with ``retry_after`` beyond them. PTB's AIORateLimiter paces when
+it admits a request, not when the request reaches the wire, and pauses everything on any 429,
+so under a fan-out it drew 429s and reached a fraction of the allowed rate.
+``PacedRateLimiter`` keeps each limit as Telegram counts it, from what we know for sure at our
+end, and a 429 holds back only what it concerns. How it was shaped and what it reaches:
+BENCHMARKS.md, "Pacing: how the limiter was shaped".
 """
 
 from __future__ import annotations
@@ -80,6 +48,9 @@ DEADLINE_ANSWERS = frozenset(
 # Forget a group's sends once they have left its window, but only look when this many groups
 # are remembered: a sweep costs a pass over all of them.
 PRUNE_GROUPS_OVER = 1024
+# The same for the chats held back (a 429's pause, a private chat's spacing): swept when there
+# are this many, or twice as many as the last sweep left.
+PRUNE_CHATS_OVER = 1024
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -259,12 +230,20 @@ class PacedRateLimiter(BaseRateLimiter[int]):
     Requests without a chat (getMe, setMyCommands...), reads (get*) and answers with a
     deadline (answerCallbackQuery...) go out at once and are never held by a 429 pause; a
     429 of their own is waited out by that request alone, and an answer is never retried.
-    Message-producing requests with a chat are paced to ``share`` of ``overall_per_second``,
-    and in groups also kept to ``share`` of ``group_per_minute`` (see the module's docstring
-    for the order in which a request takes its turn and slots, and for the windows). A 429
-    pauses every paced request for its ``retry_after`` + ``PAUSE_MARGIN``, and the request is
-    retried up to ``max_retries`` times (``rate_limit_args``, an int, overrides it per call);
-    after that the ``RetryAfter`` goes to the caller.
+    A request that puts something in a chat, in order:
+
+    1. waits for the chat's turn: one request per chat at a time, first come first served, so
+       a chat's messages arrive in the order they were sent, retries included;
+    2. waits out the chat's 429 pause; in a private chat, until ``PRIVATE_INTERVAL`` after the
+       answer to its previous message; in a group, until the group's window has room;
+    3. takes one of ``in_flight`` sending slots, by order of arrival, so few requests are ever
+       inside httpx and one that waited in step 2 goes before those that arrived after it;
+    4. takes the overall slot when the pace, the overall window and any overall pause allow.
+
+    A 429 pauses the chat it came from for its ``retry_after`` + ``PAUSE_MARGIN``, and every
+    paced request if another chat is still paused (see ``_pause``). The request is retried up
+    to ``max_retries`` times (``rate_limit_args``, an int, overrides it per call); after that
+    the ``RetryAfter`` goes to the caller.
 
     As with AIORateLimiter, a group addressed once by id and once by @username counts as two.
     """
@@ -272,23 +251,28 @@ class PacedRateLimiter(BaseRateLimiter[int]):
     __slots__ = (
         "_answer_waiter",
         "_answered",
+        "_chats_held",
         "_group_sent",
         "_group_window",
         "_in_flight",
+        "_last_refused",
         "_max_retries",
         "_overall",
         "_overall_due",
         "_overall_window",
         "_paused_until",
+        "_prune_chats_at",
         "_sending",
         "_tickets",
         "_turns",
         "_wire",
     )
 
-    # Telegram's windows, in seconds. A test may shorten them in a subclass.
+    # Telegram's windows, in seconds, and the least time from the answer to one message in a
+    # private chat to the next message there. A test may shorten them in a subclass.
     OVERALL_WINDOW: ClassVar[float] = 1.0
     GROUP_WINDOW: ClassVar[float] = 60.0
+    PRIVATE_INTERVAL: ClassVar[float] = 1.0
 
     def __init__(
         self,
@@ -326,6 +310,11 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         # Per group: when its latest sends were answered (the last one: sent, while in flight).
         self._group_sent: dict[ChatKey, deque[float]] = {}
         self._paused_until = -math.inf
+        # Per chat: no paced send before this time (a 429's pause, a private chat's spacing).
+        self._chats_held: dict[ChatKey, float] = {}
+        self._prune_chats_at = PRUNE_CHATS_OVER
+        # The chat whose 429 pause ends last, and when it ends.
+        self._last_refused: tuple[ChatKey, float] | None = None
 
     async def initialize(self) -> None:
         """Nothing to set up; ExtBot calls this on every initialize, so it must not reset."""
@@ -384,52 +373,65 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         ticket: int,
         retries: int,
     ) -> Result:
-        """Send in the chat's turn, within the windows and the overall pace; retry 429s."""
+        """Send in the chat's turn, within its limits and the overall pace; retry 429s."""
         group = chat if is_group(chat) else None
-        if group is not None:
-            await self._group_ready(group)
-        # A retry keeps its sending slot: nothing goes out during the pause anyway, and the
-        # rejected request then goes out among the first after it, not behind a fan-out.
+        attempt = 0
+        while True:
+            await self._chat_ready(chat, group)
+            try:
+                return await self._send(callback, args, kwargs, chat, group, ticket)
+            except RetryAfter as error:
+                if attempt >= retries:
+                    log.warning(
+                        "%s to %s: still 429 after %d retries, giving up", endpoint, chat, attempt
+                    )
+                    raise
+                attempt += 1
+                self._pause(chat, retry_seconds(error) + PAUSE_MARGIN, endpoint)
+
+    async def _send(
+        self,
+        callback: Callback,
+        args: Any,
+        kwargs: dict[str, Any],
+        chat: ChatKey,
+        group: ChatKey | None,
+        ticket: int,
+    ) -> Result:
+        """One attempt: a sending slot, the overall slot, then the request itself.
+
+        A retry gives its sending slot back while its chat is paused, and takes one again by
+        its first ticket, so it goes out among the first after the pause.
+        """
         sending = self._sending
         await sending.acquire(ticket)
         try:
-            attempt = 0
-            while True:
-                await self._take_slot(group)
-                try:
-                    result = await callback(*args, **kwargs)
-                except RetryAfter as error:
-                    # Telegram did not count the rejected message; neither do we.
-                    self._answered_now(group, counted=False)
-                    wait = retry_seconds(error)
-                    if attempt >= retries:
-                        log.warning(
-                            "%s to %s: still 429 after %d retries, giving up",
-                            endpoint,
-                            chat,
-                            attempt,
-                        )
-                        raise
-                    attempt += 1
-                    log.info("%s to %s: 429, pausing paced sends for %.1f s", endpoint, chat, wait)
-                    self._pause(wait + PAUSE_MARGIN)
-                    continue
-                except BaseException:
-                    # It may have arrived (an answer lost, a wait cancelled): counted as if
-                    # it arrived now, the latest it can have.
-                    self._answered_now(group, counted=True)
-                    raise
-                self._answered_now(group, counted=True)
-                return result
+            await self._take_slot(group)
+            try:
+                result = await callback(*args, **kwargs)
+            except RetryAfter:
+                # Telegram did not count the rejected message; neither do we.
+                self._answered_now(chat, group, counted=False)
+                raise
+            except BaseException:
+                # It may have arrived (an answer lost, a wait cancelled): counted as if it
+                # arrived now, the latest it can have.
+                self._answered_now(chat, group, counted=True)
+                raise
+            self._answered_now(chat, group, counted=True)
+            return result
         finally:
             sending.release()
 
-    async def _group_ready(self, group: ChatKey) -> None:
-        """Wait until the group's window has room, counting from the answers to its sends."""
+    async def _chat_ready(self, chat: ChatKey, group: ChatKey | None) -> None:
+        """Wait out the chat's pause or spacing, and in a group for room in its window."""
         loop = asyncio.get_running_loop()
         while True:
-            sent = self._group_sent.get(group)
-            wait = -math.inf if sent is None else self._group_window.opens(sent) - loop.time()
+            ready = self._chats_held.get(chat, -math.inf)
+            sent = None if group is None else self._group_sent.get(group)
+            if sent is not None:
+                ready = max(ready, self._group_window.opens(sent))
+            wait = ready - loop.time()
             if wait <= 0:
                 return
             await asyncio.sleep(wait)
@@ -472,12 +474,16 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                 sent = self._group_sent[group] = deque(maxlen=self._group_window.size)
             sent.append(now)
 
-    def _answered_now(self, group: ChatKey | None, *, counted: bool) -> None:
+    def _answered_now(self, chat: ChatKey, group: ChatKey | None, *, counted: bool) -> None:
         """A paced send came back: counted (it may have arrived) or refused with a 429."""
         now = asyncio.get_running_loop().time()
         self._in_flight -= 1
         if counted:
             self._answered.append(now)
+            if group is None and self.PRIVATE_INTERVAL > 0:
+                # It arrived before its answer: from here on, the next one lands far enough
+                # behind it, whatever the delays on the way.
+                self._hold(chat, now + self.PRIVATE_INTERVAL, now)
         if group is not None:
             # The group's last entry is this send's: one request per chat is in flight.
             sent = self._group_sent.get(group)
@@ -500,7 +506,30 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         for group in [g for g, sent in self._group_sent.items() if not sent or sent[-1] < horizon]:
             del self._group_sent[group]
 
-    def _pause(self, seconds: float) -> None:
-        """Hold paced requests for ``seconds`` from now, unless held longer already."""
-        until = asyncio.get_running_loop().time() + seconds
-        self._paused_until = max(self._paused_until, until)
+    def _pause(self, chat: ChatKey, seconds: float, endpoint: str) -> None:
+        """Hold the chat's paced sends for ``seconds``; every chat's if another is held too.
+
+        Telegram does not say which limit a 429 is for. One chat refused is taken as that
+        chat's limit (a person's or a group's); a second chat refused while the first is still
+        paused, as the bot's overall limit.
+        """
+        now = asyncio.get_running_loop().time()
+        until = now + seconds
+        last = self._last_refused
+        overall = last is not None and last[0] != chat and last[1] > now
+        if overall:
+            self._paused_until = max(self._paused_until, until)
+        if last is None or last[1] <= until:
+            self._last_refused = (chat, until)
+        self._hold(chat, until, now)
+        held = "every paced send" if overall else "this chat"
+        log.info("%s to %s: 429, pausing %s for %.1f s", endpoint, chat, held, seconds)
+
+    def _hold(self, chat: ChatKey, until: float, now: float) -> None:
+        """No paced send to ``chat`` before ``until`` (or later, if held longer already)."""
+        held = self._chats_held
+        if chat not in held and len(held) >= self._prune_chats_at:
+            for free in [c for c, at in held.items() if at <= now]:
+                del held[free]
+            self._prune_chats_at = max(PRUNE_CHATS_OVER, 2 * len(held))
+        held[chat] = max(held.get(chat, -math.inf), until)
