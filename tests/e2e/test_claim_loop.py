@@ -110,10 +110,14 @@ async def test_unstarted_or_blocked_winner_gets_a_deep_link_only_they_can_use(
         await post(emu, coordinator, group, "Second household")
         await post(emu, coordinator, group, "Third household")
         (blocker,) = await people(emu, 1, start=7000)
+        await emu.wait_for_message(blocker, "Hello", timeout=10)  # started, then blocked
         blocker.block_bot()
+        refused = emu.count("sendMessage", 403)
         answer = await emu.wait_callback_answer(await blocker.tap(cards(emu)[1], "c:2"), 10)
         assert answer["text"].startswith("It's yours") and not answer.get("url")
-        await asyncio.sleep(0.3)  # the details' 403 comes after the answer
+        # The details' 403 comes after the answer (paced: one private message a second).
+        await emu.wait_for(lambda: emu.count("sendMessage", 403) > refused, timeout=10)
+        await asyncio.sleep(0.2)  # the bot records it
         answer = await emu.wait_callback_answer(await blocker.tap(cards(emu)[2], "c:3"), 10)
         assert answer["url"] == f"https://t.me/{USERNAME}?start=d_3"
         group_text = "\n".join(m.text or "" for m in emu.messages(group))
