@@ -234,8 +234,9 @@ class PacedRateLimiter(BaseRateLimiter[int]):
 
     1. waits for the chat's turn: one request per chat at a time, first come first served, so
        a chat's messages arrive in the order they were sent, retries included;
-    2. waits out the chat's 429 pause; in a private chat, until ``PRIVATE_INTERVAL`` after the
-       answer to its previous message; in a group, until the group's window has room;
+    2. waits out the chat's 429 pause; in a group, until the group's window has room; in a
+       private chat, if ``private_per_second`` is given, until ``1 / private_per_second``
+       after the answer to its previous message there;
     3. takes one of ``in_flight`` sending slots, by order of arrival, so few requests are ever
        inside httpx and one that waited in step 2 goes before those that arrived after it;
     4. takes the overall slot when the pace, the overall window and any overall pause allow.
@@ -261,6 +262,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         "_overall_due",
         "_overall_window",
         "_paused_until",
+        "_private_interval",
         "_prune_chats_at",
         "_sending",
         "_tickets",
@@ -268,11 +270,9 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         "_wire",
     )
 
-    # Telegram's windows, in seconds, and the least time from the answer to one message in a
-    # private chat to the next message there. A test may shorten them in a subclass.
+    # Telegram's windows, in seconds. A test may shorten them in a subclass.
     OVERALL_WINDOW: ClassVar[float] = 1.0
     GROUP_WINDOW: ClassVar[float] = 60.0
-    PRIVATE_INTERVAL: ClassVar[float] = 1.0
 
     def __init__(
         self,
@@ -281,6 +281,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         max_retries: int = 5,
         share: float = 0.95,
         in_flight: int = 16,
+        private_per_second: float | None = None,
     ) -> None:
         if not overall_per_second > 0:
             raise ValueError(f"overall_per_second must be above 0, not {overall_per_second}")
@@ -292,11 +293,15 @@ class PacedRateLimiter(BaseRateLimiter[int]):
             raise ValueError(f"share must be above 0 and at most 1, not {share}")
         if in_flight < 1:
             raise ValueError(f"in_flight must be at least 1, not {in_flight}")
+        if private_per_second is not None and not private_per_second > 0:
+            raise ValueError(f"private_per_second must be above 0, not {private_per_second}")
         self._overall = Pace.under(overall_per_second, self.OVERALL_WINDOW, share)
         # Telegram's own window: the pace keeps the rate at share; this stops bunching.
         self._overall_window = Window(max(1, math.floor(overall_per_second)), self.OVERALL_WINDOW)
         self._group_window = Window.under(group_per_minute, self.GROUP_WINDOW, share)
         self._max_retries = max_retries
+        # Telegram's "about one a second" in a private chat allows short bursts; None: no spacing.
+        self._private_interval = 0.0 if private_per_second is None else 1 / private_per_second
         # asyncio's primitives bind to the running loop on first use, not here.
         self._sending = _Slots(in_flight)
         self._wire = asyncio.Lock()
@@ -480,10 +485,10 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         self._in_flight -= 1
         if counted:
             self._answered.append(now)
-            if group is None and self.PRIVATE_INTERVAL > 0:
+            if group is None and self._private_interval > 0:
                 # It arrived before its answer: from here on, the next one lands far enough
                 # behind it, whatever the delays on the way.
-                self._hold(chat, now + self.PRIVATE_INTERVAL, now)
+                self._hold(chat, now + self._private_interval, now)
         if group is not None:
             # The group's last entry is this send's: one request per chat is in flight.
             sent = self._group_sent.get(group)

@@ -3,8 +3,7 @@
 Most tests drive the limiter directly with a fake wire that timestamps each request as it
 arrives (and answers 429 on demand, holds requests up on the way, loses answers); the last two
 run PTB's ExtBot against the emulator. Windows are shortened (``ShortMinute``, ``Blink``,
-``Tenth``, ``Spaced``) so a test runs in seconds; tests of other things send to one private
-chat back to back (``Unspaced``).
+``Tenth``) so a test runs in seconds.
 """
 
 from __future__ import annotations
@@ -28,31 +27,19 @@ SHARE = 0.95
 SLACK = 0.02
 
 
-class Unspaced(PacedRateLimiter):
-    """Sends one private chat's messages back to back, as if Telegram allowed it."""
-
-    PRIVATE_INTERVAL = 0.0
-
-
-class Spaced(PacedRateLimiter):
-    """Spaces one private chat's messages a fifth of a second apart instead of a second."""
-
-    PRIVATE_INTERVAL = 0.2
-
-
-class ShortMinute(Unspaced):
+class ShortMinute(PacedRateLimiter):
     """Counts a group's messages per second instead of per minute."""
 
     GROUP_WINDOW = 1.0
 
 
-class Blink(Unspaced):
+class Blink(PacedRateLimiter):
     """Counts a group's messages per fifth of a second."""
 
     GROUP_WINDOW = 0.2
 
 
-class Tenth(Unspaced):
+class Tenth(PacedRateLimiter):
     """Counts all messages per tenth of a second instead of per second."""
 
     OVERALL_WINDOW = 0.1
@@ -187,7 +174,7 @@ async def test_group_messages_fill_each_groups_window_but_never_overfill_it() ->
 
 async def test_overall_pace_holds_right_after_a_quiet_spell() -> None:
     # A bucket of a second's worth would let 40 out at once, and nearly 40 more 0.3 s later.
-    limiter = Unspaced(overall_per_second=60, in_flight=4)
+    limiter = PacedRateLimiter(overall_per_second=60, in_flight=4)
     wire = Wire(delay=0.02)
     await asyncio.gather(*(send(limiter, wire, chat, 0) for chat in range(1, 41)))
     await asyncio.sleep(0.3)
@@ -279,7 +266,7 @@ async def test_refused_lost_and_cancelled_sends_give_their_place_back() -> None:
 
 
 async def test_a_chats_next_message_goes_before_a_fan_out_queued_after_it() -> None:
-    limiter = Unspaced(overall_per_second=100, in_flight=2)
+    limiter = PacedRateLimiter(overall_per_second=100, in_flight=2)
     wire = Wire(delay=0.02)
     first = [send(limiter, wire, 1, n) for n in range(2)]
     fan_out = [send(limiter, wire, chat, 0) for chat in range(2, 42)]
@@ -363,7 +350,7 @@ async def test_429s_in_two_chats_at_once_pause_every_chat() -> None:
 
 
 async def test_a_private_chats_messages_go_an_interval_after_the_last_answer() -> None:
-    limiter = Spaced(overall_per_second=1000)
+    limiter = PacedRateLimiter(overall_per_second=1000, private_per_second=5)
     wire = Wire(delay=0.05)
     chat_sends = asyncio.gather(*(send(limiter, wire, 7, n) for n in range(4)))
     await wire.until_sent(1, chat=7)
@@ -375,9 +362,9 @@ async def test_a_private_chats_messages_go_an_interval_after_the_last_answer() -
     assert wire.order(7) == [0, 1, 2, 3]
     # Each one waits for the answer to the one before (0.05 s) and then 0.2 s more.
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-    assert min(gaps) >= Spaced.PRIVATE_INTERVAL + 0.05 - SLACK
+    assert min(gaps) >= 0.2 + 0.05 - SLACK
     # Other chats are not held back by it.
-    assert others_done - times[0] < Spaced.PRIVATE_INTERVAL
+    assert others_done - times[0] < 0.2
 
 
 async def test_retries_run_out_and_the_429_reaches_the_caller() -> None:
@@ -450,6 +437,7 @@ async def test_usernames_and_numeric_strings_are_paced_as_groups() -> None:
         {"group_per_minute": -1},
         {"max_retries": -1},
         {"in_flight": 0},
+        {"private_per_second": 0},
     ],
 )
 def test_settings_out_of_range_are_refused(settings: dict[str, float]) -> None:
@@ -458,44 +446,43 @@ def test_settings_out_of_range_are_refused(settings: dict[str, float]) -> None:
 
 
 async def test_extbot_against_the_emulator_sends_at_the_paced_rate() -> None:
-    # The emulator holds each private chat to one message a second, as Telegram does.
-    limits = Limits(overall_per_second=20, group_per_minute=None, private_per_second=1)
+    limits = Limits(overall_per_second=20, group_per_minute=None, private_per_second=None)
     async with BotApiEmulator(token="123456:TEST", limits=limits) as emu:
-        users = [emu.user(n, f"Volunteer {n}") for n in range(1, 21)]
+        users = [emu.user(n, f"Volunteer {n}") for n in range(1, 7)]
         for user in users:
             await user.start_bot()
         limiter = PacedRateLimiter(overall_per_second=20, share=SHARE)
         async with ExtBot(emu.token, base_url=emu.base_url, rate_limiter=limiter) as bot:
             started = time.monotonic()
             await asyncio.gather(
-                *(bot.send_message(u.user_id, f"{n}") for n in range(3) for u in users)
+                *(bot.send_message(u.user_id, f"{n}") for n in range(10) for u in users)
             )
             elapsed = time.monotonic() - started
         assert emu.flood_rejections <= 1
         for user in users:
-            assert [m.text for m in user.private_messages()] == [f"{n}" for n in range(3)]
-        sent = [c for c in emu.calls if c.method == "sendMessage" and c.status == 200]
-        assert most_in_window([c.time for c in sent], 1.0) <= 20
-        for user in users:
-            times = [c.time for c in sent if int(c.params["chat_id"]) == user.user_id]
-            assert min(b - a for a, b in itertools.pairwise(times)) >= 1.0
+            assert [m.text for m in user.private_messages()] == [f"{n}" for n in range(10)]
+        sent = [c.time for c in emu.calls if c.method == "sendMessage" and c.status == 200]
+        assert most_in_window(sent, 1.0) <= 20
     least = 60 / (20 * SHARE)
     assert 0.9 * least <= elapsed <= 1.1 * least
 
 
 async def test_extbot_answers_a_tap_at_once_while_it_waits_out_a_real_429() -> None:
-    # The emulator allows 4 a second, the limiter is told 20: the fifth message earns a 429,
-    # and the sixth too, while the fifth's chat is paused: then every chat is paused.
+    # The emulator allows 4 a second, the limiter is told 20: the fifth message earns a 429.
     limits = Limits(overall_per_second=4, group_per_minute=None, private_per_second=None)
     async with BotApiEmulator(token="123456:TEST", limits=limits) as emu:
-        users = [emu.user(n, f"Volunteer {n}") for n in range(1, 7)]
+        users = [emu.user(n, f"Volunteer {n}") for n in range(1, 4)]
         for user in users:
             await user.start_bot()
         limiter = PacedRateLimiter(overall_per_second=20, max_retries=3)
         async with ExtBot(emu.token, base_url=emu.base_url, rate_limiter=limiter) as bot:
-            sends = [asyncio.create_task(bot.send_message(u.user_id, "0")) for u in users]
-            await emu.wait_for(lambda: emu.flood_rejections > 1, timeout=5)
-            await asyncio.sleep(0.1)  # the limiter has read the 429s and is pausing
+            sends = [
+                asyncio.create_task(bot.send_message(u.user_id, f"{n}"))
+                for n in range(2)
+                for u in users
+            ]
+            await emu.wait_for(lambda: emu.flood_rejections > 0, timeout=5)
+            await asyncio.sleep(0.1)  # the limiter has read the 429 and is pausing
             query = await users[0].tap(users[0].private_messages()[0], "c:1")
             started = time.monotonic()
             assert await bot.answer_callback_query(query, "Yours")
@@ -506,4 +493,24 @@ async def test_extbot_answers_a_tap_at_once_while_it_waits_out_a_real_429() -> N
         assert delivered_then < 6
         assert (await emu.wait_callback_answer(query, timeout=1))["text"] == "Yours"
         for user in users:
-            assert [m.text for m in user.private_messages()] == ["0"]
+            assert [m.text for m in user.private_messages()] == ["0", "1"]
+
+
+async def test_extbot_spaces_a_private_chats_messages_for_a_strict_server() -> None:
+    # The emulator holds each private chat to one message in any second, strictly.
+    limits = Limits(overall_per_second=None, group_per_minute=None, private_per_second=1)
+    async with BotApiEmulator(token="123456:TEST", limits=limits) as emu:
+        users = [emu.user(n, f"Volunteer {n}") for n in range(1, 4)]
+        for user in users:
+            await user.start_bot()
+        limiter = PacedRateLimiter(private_per_second=1)
+        async with ExtBot(emu.token, base_url=emu.base_url, rate_limiter=limiter) as bot:
+            await asyncio.gather(
+                *(bot.send_message(u.user_id, f"{n}") for n in range(3) for u in users)
+            )
+        assert emu.flood_rejections == 0
+        sent = [c for c in emu.calls if c.method == "sendMessage" and c.status == 200]
+        for user in users:
+            assert [m.text for m in user.private_messages()] == ["0", "1", "2"]
+            times = [c.time for c in sent if int(c.params["chat_id"]) == user.user_id]
+            assert min(b - a for a, b in itertools.pairwise(times)) >= 1.0
