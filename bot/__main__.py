@@ -109,11 +109,10 @@ async def connect(app: Application[Any, Any, Any, Any, Any, Any], config: Config
                 await app.initialize()
             return None
         except InvalidToken:  # 401 or 404 from getMe; its message holds the token
-            where = " (or telegram.base_url is not a Bot API)" if config.telegram.base_url else ""
-            return (
-                f"telegram.token: the Bot API at {host} refused the token{where}; check it"
-                " with @BotFather"
-            )
+            problem = "telegram.token: the Bot API refused the token; check it with @BotFather"
+            if config.telegram.base_url:
+                problem += f", and that telegram.base_url ({host}) leads to a Bot API"
+            return problem
         except (NetworkError, RetryAfter) as exc:  # TimedOut is a NetworkError
             reason = exc.message
         except TimeoutError:

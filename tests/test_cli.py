@@ -80,8 +80,8 @@ async def test_a_refused_token_ends_it_at_once(tmp_path: Path, path: str) -> Non
         out, err = await asyncio.wait_for(process.communicate(), timeout=30)
     output = (out + err).decode()
     assert process.returncode == 2, output
-    assert "claimbot: telegram.token: the Bot API at http://127.0.0.1:" in output
-    assert "refused the token" in output
+    assert "claimbot: telegram.token: the Bot API refused the token" in output
+    assert "and that telegram.base_url (http://127.0.0.1:" in output
     assert "retrying" not in output
     assert "Traceback" not in output
     assert "SECRET" not in output
