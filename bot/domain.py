@@ -184,11 +184,13 @@ def claim_outcome(
 
 @dataclass(frozen=True, slots=True)
 class ClaimResult:
-    """The answer to a tap: ``need`` as it stands after it, and the tapper's open claims."""
+    """What a tap did: ``need`` as it stands after it, the tapper's open claims, and the
+    tapper as recorded before it (None: never seen)."""
 
     outcome: ClaimOutcome
     need: Need | None
     open_claims: int = 0
+    tapper: Person | None = None
 
 
 class ReleaseOutcome(enum.StrEnum):

@@ -78,15 +78,17 @@ async def claim_tapped(update: Update, context: Context) -> None:
         return
     need_id = callbacks.parse_id(callbacks.CLAIM, query.data)
     card = tapped_card(query)
-    lang = context.person_lang
     if need_id is None or card is None:
-        await answer(query, t(lang, "answer_bad_button"))
+        await answer(query, t(context.person_lang, "answer_bad_button"))
         return
     # A tap on a card whose message id is still being recorded waits for it (all such taps
     # on one future, so in order). Otherwise no await may come before the claim: the order
     # tasks reach the database is the order Telegram delivered the taps.
     await cards(context).posted(need_id)
-    result = await service(context).claim(need_id, actor_of(user), card)
+    svc = service(context)
+    result = await svc.claim(need_id, actor_of(user), card)
+    context.person = result.tapper
+    lang = context.person_lang = svc.language_of(result.tapper, user.language_code)
     need = result.need
     if result.outcome is ClaimOutcome.WON:
         assert need is not None

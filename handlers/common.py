@@ -18,8 +18,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot import callbacks
 from bot.domain import Actor
-from bot.i18n import t
+from bot.i18n import pick_language, t
 from bot.render import details_message, release_markup
 from bot.runtime import Context, cards, known_groups, service
 
@@ -39,16 +40,24 @@ def actor_of(user: User) -> Actor:
 async def identify(update: Update, context: Context) -> None:
     """Before any other handler: who sent the update, recorded once, and their languages.
 
-    Every update with a sender passes here first, in the order Telegram delivered them (the
-    writer is taken in turn), so a tap that came first reaches its claim first.
+    A tap on Claim is identified by its claim instead, in the same read: so each tap costs
+    one trip to the database, and taps reach it in the order Telegram delivered them.
     """
     user, chat = update.effective_user, update.effective_chat
     private = chat is not None and chat.type == ChatType.PRIVATE
     svc = service(context)
-    if user is not None and not user.is_bot:
+    code = user.language_code if user is not None else None
+    context.person_lang = pick_language(None, code, svc.config.language)
+    if user is not None and not user.is_bot and not is_claim_tap(update):
         context.person = await svc.identify(actor_of(user), in_private=private)
         context.person_lang = svc.language_of(context.person)
     context.lang = context.person_lang if private or chat is None else svc.config.language
+
+
+def is_claim_tap(update: Update) -> bool:
+    """Whether the update is a tap on a need card's Claim button."""
+    query = update.callback_query
+    return query is not None and callbacks.parse_id(callbacks.CLAIM, query.data) is not None
 
 
 async def reply(update: Update, text: str) -> None:

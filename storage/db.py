@@ -139,10 +139,11 @@ class Database:
 
         After the commit, the listeners hear which needs it changed.
         """
+        changes = conn.total_changes
         try:
             await conn.execute("BEGIN IMMEDIATE")
             yield conn
-            rows = await conn.execute_fetchall("DELETE FROM changed_needs RETURNING need_id")
+            changed = await self._changed_needs(conn, changes)
             await conn.execute("COMMIT")
         except BaseException:
             # Also when cancelled: aiosqlite still runs what was queued (a BEGIN, a COMMIT),
@@ -150,7 +151,27 @@ class Database:
             with contextlib.suppress(sqlite3.OperationalError):
                 await conn.execute("ROLLBACK")
             raise
-        changed = sorted(row[0] for row in rows)
+        self._tell(changed)
+
+    async def execute(self, sql: str, params: Iterable[object] = ()) -> int:
+        """One write statement, committed on its own, in turn; returns the rows it changed."""
+        async with self.serialised() as conn:
+            changes = conn.total_changes
+            cursor = await conn.execute(sql, tuple(params))
+            # Without a transaction the change log is committed with the statement; it is
+            # read afterwards, and only if triggers changed more rows than the statement.
+            rowcount = cursor.rowcount
+            changed = await self._changed_needs(conn, changes + rowcount)
+        self._tell(changed)
+        return rowcount
+
+    async def _changed_needs(self, conn: aiosqlite.Connection, changes: int) -> list[int]:
+        if conn.total_changes == changes:
+            return []  # nothing written since: no trip for the change log
+        rows = await conn.execute_fetchall("DELETE FROM changed_needs RETURNING need_id")
+        return sorted(row[0] for row in rows)
+
+    def _tell(self, changed: list[int]) -> None:
         if changed:
             for listener in self._listeners:
                 listener(changed)

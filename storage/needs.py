@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 import aiosqlite
@@ -97,21 +98,19 @@ async def create(
 
 async def set_card(db: Database, need_id: int, message_id: int, version: int) -> None:
     """Remember the group message that shows this need's card, as of ``version``."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE needs SET card_message_id = ?, card_version = ? WHERE id = ?",
-            (message_id, version, need_id),
-        )
+    await db.execute(
+        "UPDATE needs SET card_message_id = ?, card_version = ? WHERE id = ?",
+        (message_id, version, need_id),
+    )
 
 
 async def card_shown(db: Database, need_id: int, version: int) -> None:
     """The need's card now shows it as of ``version``."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE needs SET card_version = ?1"
-            " WHERE id = ?2 AND (card_version IS NULL OR card_version < ?1)",
-            (version, need_id),
-        )
+    await db.execute(
+        "UPDATE needs SET card_version = ?1"
+        " WHERE id = ?2 AND (card_version IS NULL OR card_version < ?1)",
+        (version, need_id),
+    )
 
 
 async def stale_cards(db: Database) -> list[int]:
@@ -177,6 +176,18 @@ async def pairings_of(db: Database, user_id: int) -> list[Pairing]:
     ]
 
 
+# The need, the tapper as recorded (if at all), and how many needs the tapper holds.
+_CLAIM_READ = f"""
+    SELECT v.*, me.user_id AS me_user_id, me.display_name AS me_display_name,
+           me.username AS me_username, me.language AS me_language,
+           me.language_code AS me_language_code, me.team AS me_team,
+           me.started_bot AS me_started_bot,
+           (SELECT COUNT(*) FROM claims WHERE volunteer_id = ?1 AND released_at IS NULL) AS held
+    FROM (SELECT 1) LEFT JOIN ({_NEED_SELECT} WHERE n.id = ?2) v
+    LEFT JOIN people me ON me.user_id = ?1
+"""
+
+
 async def claim(
     db: Database,
     need_id: int,
@@ -187,30 +198,32 @@ async def claim(
 ) -> ClaimResult:
     """Decide a tap on Claim by the claim rule; only a winner writes.
 
-    The read and the write hold the writer in turn with every other write, in the order the
-    taps asked: so the first tap on an open need wins, exactly once.
+    One read (the need, and the tapper as recorded) and, for a winner, one transaction, both
+    holding the writer in turn with every other write, in the order the taps asked: so the
+    first tap on an open need wins, exactly once.
     """
     async with db.serialised() as conn:
-        rows = await conn.execute_fetchall(
-            f"SELECT *, (SELECT COUNT(*) FROM claims WHERE volunteer_id = ?1"
-            f" AND released_at IS NULL) AS held FROM ({_NEED_SELECT} WHERE n.id = ?2)",
-            (volunteer.user_id, need_id),
-        )
-        row = next(iter(rows), None)
-        need, held = (_need(row), int(row["held"])) if row is not None else (None, 0)
+        ((row),) = await conn.execute_fetchall(_CLAIM_READ, (volunteer.user_id, need_id))
+        need = _need(row) if row["id"] is not None else None
+        tapper = people.from_row(row, prefix="me_") if row["me_user_id"] is not None else None
+        held = int(row["held"])
         outcome = claim_outcome(need, volunteer.user_id, held, max_open_claims, card)
         if outcome is not ClaimOutcome.WON:
-            return ClaimResult(outcome, need, held)
+            return ClaimResult(outcome, need, held, tapper)
+        assert need is not None
         async with db.begin(conn):
-            await people.upsert_in(conn, volunteer, now)
-            ((claim_id,),) = await conn.execute_fetchall(
+            if tapper is None or not people.is_current(tapper, volunteer):
+                await people.upsert_in(conn, volunteer, now)
+            ((claim_id, team),) = await conn.execute_fetchall(
                 "INSERT INTO claims (need_id, volunteer_id, team, claimed_at)"
-                " SELECT ?, user_id, team, ? FROM people WHERE user_id = ? RETURNING id",
+                " SELECT ?, user_id, team, ? FROM people WHERE user_id = ? RETURNING id, team",
                 (need_id, to_db_time(now), volunteer.user_id),
             )
             await audit.record(conn, now, volunteer.user_id, "claimed", need_id, claim_id)
-            won = await _need_in(conn, need_id)
-    return ClaimResult(outcome, won, held + 1)
+    holder = Holder(claim_id, volunteer.user_id, volunteer.display_name, team, now)
+    # The claim's trigger bumped the need's version by one, and nothing else changed it.
+    won = dataclasses.replace(need, holder=holder, version=need.version + 1)
+    return ClaimResult(outcome, won, held + 1, tapper)
 
 
 async def _end_active_claim(

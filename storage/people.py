@@ -12,15 +12,16 @@ from storage.db import Database, to_db_time
 _PERSON_COLUMNS = "user_id, display_name, username, language, language_code, team, started_bot"
 
 
-def _person(row: aiosqlite.Row) -> Person:
+def from_row(row: aiosqlite.Row, prefix: str = "") -> Person:
+    """A person from a row with the person's columns (named with ``prefix``, in a join)."""
     return Person(
-        user_id=row["user_id"],
-        display_name=row["display_name"],
-        username=row["username"],
-        language=row["language"],
-        language_code=row["language_code"],
-        team=row["team"],
-        started_bot=bool(row["started_bot"]),
+        user_id=row[f"{prefix}user_id"],
+        display_name=row[f"{prefix}display_name"],
+        username=row[f"{prefix}username"],
+        language=row[f"{prefix}language"],
+        language_code=row[f"{prefix}language_code"],
+        team=row[f"{prefix}team"],
+        started_bot=bool(row[f"{prefix}started_bot"]),
     )
 
 
@@ -52,7 +53,8 @@ async def upsert_in(
     )
 
 
-def _is_current(person: Person, actor: Actor, started_bot: bool) -> bool:
+def is_current(person: Person, actor: Actor, started_bot: bool = False) -> bool:
+    """Whether what is stored of a person still matches what Telegram says of them."""
     return (
         (person.display_name, person.username, person.language_code)
         == (actor.display_name, actor.username, actor.language_code)
@@ -60,21 +62,22 @@ def _is_current(person: Person, actor: Actor, started_bot: bool) -> bool:
 
 
 async def identify(db: Database, actor: Actor, now: datetime, started_bot: bool) -> Person:
-    """The person behind an update, recorded or refreshed if what Telegram says changed.
+    """The person behind an update: read, and recorded or refreshed only if Telegram's facts
+    about them changed.
 
-    One read on the writer when nothing changed. It holds the writer like a write, whether
-    or not it writes, so every update passes it in the order it came.
+    It holds the writer like a write, whether or not it writes, so an update's record is in
+    place before any later update is decided (a /start, then a tap on Claim).
     """
     select = f"SELECT {_PERSON_COLUMNS} FROM people WHERE user_id = ?"
     async with db.serialised() as conn:
         rows = await conn.execute_fetchall(select, (actor.user_id,))
-        known = _person(next(iter(rows))) if rows else None
-        if known is not None and _is_current(known, actor, started_bot):
+        known = from_row(next(iter(rows))) if rows else None
+        if known is not None and is_current(known, actor, started_bot):
             return known
         async with db.begin(conn):
             await upsert_in(conn, actor, now, started_bot)
             (row,) = await conn.execute_fetchall(select, (actor.user_id,))
-    return _person(row)
+    return from_row(row)
 
 
 async def upsert(db: Database, actor: Actor, now: datetime, started_bot: bool = False) -> Person:
@@ -84,7 +87,7 @@ async def upsert(db: Database, actor: Actor, now: datetime, started_bot: bool = 
         (row,) = await conn.execute_fetchall(
             f"SELECT {_PERSON_COLUMNS} FROM people WHERE user_id = ?", (actor.user_id,)
         )
-    return _person(row)
+    return from_row(row)
 
 
 async def exists_in(conn: aiosqlite.Connection, user_id: int) -> bool:
@@ -95,7 +98,7 @@ async def exists_in(conn: aiosqlite.Connection, user_id: int) -> bool:
 async def get(db: Database, user_id: int) -> Person | None:
     """A person by Telegram user id."""
     row = await db.fetch_one(f"SELECT {_PERSON_COLUMNS} FROM people WHERE user_id = ?", (user_id,))
-    return _person(row) if row else None
+    return from_row(row) if row else None
 
 
 async def find_by_username(db: Database, username: str) -> Person | None:
@@ -104,54 +107,49 @@ async def find_by_username(db: Database, username: str) -> Person | None:
         f"SELECT {_PERSON_COLUMNS} FROM people WHERE lower(username) = lower(?) LIMIT 2",
         (username,),
     )
-    return _person(rows[0]) if len(rows) == 1 else None
+    return from_row(rows[0]) if len(rows) == 1 else None
 
 
 async def set_language(db: Database, user_id: int, language: str, now: datetime) -> None:
     """Remember the language a person chose."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE people SET language = ?, updated_at = ? WHERE user_id = ?",
-            (language, to_db_time(now), user_id),
-        )
+    await db.execute(
+        "UPDATE people SET language = ?, updated_at = ? WHERE user_id = ?",
+        (language, to_db_time(now), user_id),
+    )
 
 
 async def set_team(db: Database, user_id: int, team: str | None, now: datetime) -> None:
     """Set the team a person claims for; their existing claims keep the team they had."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE people SET team = ?, updated_at = ? WHERE user_id = ?",
-            (team, to_db_time(now), user_id),
-        )
+    await db.execute(
+        "UPDATE people SET team = ?, updated_at = ? WHERE user_id = ?",
+        (team, to_db_time(now), user_id),
+    )
 
 
 async def mark_unreachable(db: Database, user_id: int, now: datetime) -> None:
     """Telegram refused a private message: the person has not started the bot, or blocked it."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE people SET started_bot = 0, updated_at = ? WHERE user_id = ?",
-            (to_db_time(now), user_id),
-        )
+    await db.execute(
+        "UPDATE people SET started_bot = 0, updated_at = ? WHERE user_id = ?",
+        (to_db_time(now), user_id),
+    )
 
 
 async def remember_group(db: Database, chat_id: int, title: str, now: datetime) -> None:
     """Record a group the bot is in (or refresh its title)."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            "INSERT INTO groups (chat_id, title, active, seen_at) VALUES (?, ?, 1, ?)"
-            " ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title, active = 1,"
-            " seen_at = excluded.seen_at",
-            (chat_id, title, to_db_time(now)),
-        )
+    await db.execute(
+        "INSERT INTO groups (chat_id, title, active, seen_at) VALUES (?, ?, 1, ?)"
+        " ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title, active = 1,"
+        " seen_at = excluded.seen_at",
+        (chat_id, title, to_db_time(now)),
+    )
 
 
 async def forget_group(db: Database, chat_id: int, now: datetime) -> None:
     """The bot left or was removed from a group: offer it no more."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE groups SET active = 0, seen_at = ? WHERE chat_id = ?",
-            (to_db_time(now), chat_id),
-        )
+    await db.execute(
+        "UPDATE groups SET active = 0, seen_at = ? WHERE chat_id = ?",
+        (to_db_time(now), chat_id),
+    )
 
 
 async def active_groups(db: Database) -> list[Group]:

@@ -483,6 +483,46 @@ async def test_fairness_with_concurrent_update_processing(tmp_path):
         assert len(won) == 1
 
 
+async def test_first_come_holds_for_new_people_among_known_ones(tmp_path):
+    """A newcomer's tap is not overtaken by later taps of people the bot already knows,
+    nor by other updates that must be recorded first."""
+    config = make_config(tmp_path, telegram={"concurrent_updates": 16})
+    api = FakeBotApi()
+    app = build_application(config, request=api, rate_limiter=False)
+    async with running(app, polling=False):
+        svc = app.bot_data[runtime.SERVICE]
+        await svc.group_seen(GROUP_ID, "Volunteers")
+        for i in range(1, 40):
+            await app.process_update(
+                message_update(app.bot, user(4000 + i), private_chat(4000 + i), "/start")
+            )
+        for n in range(3):
+            await app.process_update(command_in_group(app.bot, COORDINATOR, f"/post need {n}"))
+        await app.bot_data[runtime.CARDS].drain()
+        cards = [c.result["message_id"] for c in api.of("sendMessage")[-3:]]
+        updates = []
+        for n, card_id in enumerate(cards):
+            # A newcomer first, then people the bot knows (one renamed), with /start and
+            # /help from others mixed in.
+            updates.append(tap_update(app.bot, user(5000 + n), f"c:{n + 1}", card_id))
+            for i in range(1, 13):
+                sender = 4000 + n * 13 + i
+                name = "Renamed" if i == 1 else None
+                updates.append(tap_update(app.bot, user(sender, name), f"c:{n + 1}", card_id))
+                updates.append(
+                    message_update(app.bot, user(6000 + i), private_chat(6000 + i), "/start")
+                )
+        for update in updates:
+            await app.update_queue.put(update)
+        for _ in range(500):
+            if len(api.of("answerCallbackQuery")) == 3 * 13:
+                break
+            await asyncio.sleep(0.01)
+        assert len(api.of("answerCallbackQuery")) == 3 * 13
+        for n in range(3):
+            assert (await needs.get(svc.db, n + 1)).holder.user_id == 5000 + n
+
+
 async def test_a_card_left_stale_by_a_stop_is_corrected_at_start(harness, config):
     card = await harness.post_card()
     # A claim recorded while no bot listened (as if it stopped before editing the card).
