@@ -19,24 +19,35 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import aiosqlite
 
 from storage.migrations import MIGRATIONS
 
+if TYPE_CHECKING:
+    from bot.domain import Need, Person
+
 log = logging.getLogger(__name__)
 
 # Per connection (TEMP), so only the writer's own changes are noted, and rolled back with it.
 _CHANGE_LOG = [
-    "CREATE TEMP TABLE changed_needs (need_id INTEGER PRIMARY KEY)",
-    "CREATE TEMP TRIGGER note_changed_need AFTER UPDATE OF version ON main.needs"
-    " BEGIN INSERT OR IGNORE INTO changed_needs VALUES (NEW.id); END",
+    "CREATE TEMP TABLE changes (kind TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (kind, id))",
+    "CREATE TEMP TRIGGER note_changed_need"
+    " AFTER UPDATE OF version, card_message_id, chat_id ON main.needs"
+    " BEGIN INSERT OR IGNORE INTO changes VALUES ('need', NEW.id); END",
     "CREATE TEMP TRIGGER note_new_need AFTER INSERT ON main.needs"
-    " BEGIN INSERT OR IGNORE INTO changed_needs VALUES (NEW.id); END",
+    " BEGIN INSERT OR IGNORE INTO changes VALUES ('need', NEW.id); END",
+    "CREATE TEMP TRIGGER note_changed_person AFTER UPDATE ON main.people"
+    " BEGIN INSERT OR IGNORE INTO changes VALUES ('person', NEW.user_id); END",
+    "CREATE TEMP TRIGGER note_new_person AFTER INSERT ON main.people"
+    " BEGIN INSERT OR IGNORE INTO changes VALUES ('person', NEW.user_id); END",
 ]
+# At most this many needs and people are kept (see Database.kept); the oldest go first.
+KEPT = 10_000
 
 NeedsChanged = Callable[[list[int]], None]
+T = TypeVar("T")
 
 
 class Database:
@@ -49,6 +60,9 @@ class Database:
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._listeners: list[NeedsChanged] = []
+        self._other_writers = 0  # tasks holding or waiting for the writer, other than claims
+        self._kept_needs: dict[int, Need] = {}
+        self._kept_people: dict[int, Person | None] = {}
 
     async def open(self) -> None:
         """Open both connections, bring the schema up to date, and check the file is writable.
@@ -121,11 +135,44 @@ class Database:
         """Call ``listener(need_ids)`` after each commit that changed or added needs."""
         self._listeners.append(listener)
 
+    def keep_need(self, need: Need) -> None:
+        """Keep a need as just read or written on the writer (see :meth:`kept`)."""
+        _keep(self._kept_needs, need.id, need)
+
+    def keep_person(self, user_id: int, person: Person | None) -> None:
+        """Keep a person as just read or written on the writer (None: not recorded)."""
+        _keep(self._kept_people, user_id, person)
+
+    def kept(self, need_id: int, user_id: int) -> tuple[Need, Person | None] | None:
+        """A need and a person as the last committed writes left them, if both are kept and
+        nothing may change them now.
+
+        What is kept is dropped by each commit whose change log names it, before the writer
+        is free again; and it is trusted only while no write other than claims is asked
+        for, so it is never older than a write that came first. Claims only ever settle
+        open needs, which are not kept. Changes made by another process are not seen: only
+        this one changes needs once posted.
+        """
+        if self._other_writers or need_id not in self._kept_needs:
+            return None
+        if user_id not in self._kept_people:
+            return None
+        return self._kept_needs[need_id], self._kept_people[user_id]
+
     @contextlib.asynccontextmanager
-    async def serialised(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The writer to this task alone, in the order tasks asked, for as many statements."""
-        async with self._write_lock:
-            yield self.writer
+    async def serialised(self, for_claim: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+        """The writer to this task alone, in the order tasks asked, for as many statements.
+
+        ``for_claim``: the task only decides a claim (it may settle an open need, nothing
+        more), so what is kept stays trusted meanwhile.
+        """
+        others = 0 if for_claim else 1
+        self._other_writers += others
+        try:
+            async with self._write_lock:
+                yield self.writer
+        finally:
+            self._other_writers -= others
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -168,8 +215,10 @@ class Database:
     async def _changed_needs(self, conn: aiosqlite.Connection, changes: int) -> list[int]:
         if conn.total_changes == changes:
             return []  # nothing written since: no trip for the change log
-        rows = await conn.execute_fetchall("DELETE FROM changed_needs RETURNING need_id")
-        return sorted(row[0] for row in rows)
+        rows = await conn.execute_fetchall("DELETE FROM changes RETURNING kind, id")
+        for kind, key in rows:
+            (self._kept_needs if kind == "need" else self._kept_people).pop(key, None)
+        return sorted(key for kind, key in rows if kind == "need")
 
     def _tell(self, changed: list[int]) -> None:
         if changed:
@@ -215,6 +264,13 @@ class Database:
                 with contextlib.suppress(sqlite3.OperationalError):
                     await conn.execute("ROLLBACK")
                 raise
+
+
+def _keep(kept: dict[int, T], key: int, value: T) -> None:
+    kept.pop(key, None)  # to the end: the oldest are dropped first
+    kept[key] = value
+    if len(kept) > KEPT:
+        del kept[next(iter(kept))]
 
 
 def to_db_time(moment: datetime) -> str:

@@ -15,6 +15,7 @@ from bot.domain import (
     ClaimResult,
     Holder,
     Need,
+    NeedState,
     Pairing,
     PrivateDetails,
     ReleaseOutcome,
@@ -200,15 +201,24 @@ async def claim(
 
     One read (the need, and the tapper as recorded) and, for a winner, one transaction, both
     holding the writer in turn with every other write, in the order the taps asked: so the
-    first tap on an open need wins, exactly once.
+    first tap on an open need wins, exactly once. A tap on a need already held or closed,
+    as the database keeps it, is answered without either (see Database.kept_need).
     """
-    async with db.serialised() as conn:
+    kept = db.kept(need_id, volunteer.user_id)
+    if kept is not None:
+        settled, known = kept
+        outcome = claim_outcome(settled, volunteer.user_id, 0, max_open_claims, card)
+        return ClaimResult(outcome, settled, 0, known)
+    async with db.serialised(for_claim=True) as conn:
         ((row),) = await conn.execute_fetchall(_CLAIM_READ, (volunteer.user_id, need_id))
         need = _need(row) if row["id"] is not None else None
         tapper = people.from_row(row, prefix="me_") if row["me_user_id"] is not None else None
         held = int(row["held"])
         outcome = claim_outcome(need, volunteer.user_id, held, max_open_claims, card)
         if outcome is not ClaimOutcome.WON:
+            if need is not None and need.state is not NeedState.OPEN:
+                db.keep_need(need)
+                db.keep_person(volunteer.user_id, tapper)
             return ClaimResult(outcome, need, held, tapper)
         assert need is not None
         async with db.begin(conn):
@@ -220,9 +230,10 @@ async def claim(
                 (need_id, to_db_time(now), volunteer.user_id),
             )
             await audit.record(conn, now, volunteer.user_id, "claimed", need_id, claim_id)
-    holder = Holder(claim_id, volunteer.user_id, volunteer.display_name, team, now)
-    # The claim's trigger bumped the need's version by one, and nothing else changed it.
-    won = dataclasses.replace(need, holder=holder, version=need.version + 1)
+        holder = Holder(claim_id, volunteer.user_id, volunteer.display_name, team, now)
+        # The claim's trigger bumped the need's version by one, and nothing else changed it.
+        won = dataclasses.replace(need, holder=holder, version=need.version + 1)
+        db.keep_need(won)
     return ClaimResult(outcome, won, held + 1, tapper)
 
 

@@ -451,3 +451,59 @@ async def test_a_release_cancelled_while_committing_leaves_a_consistent_need(db)
     # Whatever the cancellation hit, the writer works and a free need can be won.
     await needs.release(db, need_id, holder.user_id, False, NOW)
     assert (await needs.claim(db, need_id, actor(8), 3, NOW)).outcome is ClaimOutcome.WON
+
+
+async def test_a_tap_on_a_need_already_held_costs_no_trip_to_the_database(db, monkeypatch):
+    need_id = await post(db)
+    await needs.claim(db, need_id, actor(5), 3, NOW)
+    await people.upsert(db, actor(6), NOW)
+    await people.set_language(db, 6, "zh", NOW)
+    assert (await needs.claim(db, need_id, actor(6), 3, NOW)).outcome is ClaimOutcome.TAKEN
+    await needs.claim(db, need_id, actor(5), 3, NOW)
+
+    async def no_trip(*args, **kwargs):
+        raise AssertionError("a settled need went to the database")
+
+    for conn in (db.reader, db.writer):
+        monkeypatch.setattr(conn, "execute_fetchall", no_trip)
+        monkeypatch.setattr(conn, "execute", no_trip)
+    taken = await needs.claim(db, need_id, actor(6), 3, NOW)
+    assert taken.outcome is ClaimOutcome.TAKEN and taken.need.holder.user_id == 5
+    assert taken.tapper.language == "zh", "the tapper as last read, with their language"
+    mine = await needs.claim(db, need_id, actor(5), 3, NOW)
+    assert mine.outcome is ClaimOutcome.ALREADY_YOURS
+
+
+async def test_what_is_kept_follows_every_committed_change(db):
+    need_id = await post(db)
+    await needs.claim(db, need_id, actor(5, "Li"), 3, NOW)
+    await people.upsert(db, actor(6), NOW)
+    assert (await needs.claim(db, need_id, actor(6), 3, NOW)).tapper.language is None
+    await people.set_language(db, 6, "en", NOW)  # one statement, no transaction
+    assert (await needs.claim(db, need_id, actor(6), 3, NOW)).tapper.language == "en"
+    await people.upsert(db, actor(5, "Li Lei"), NOW)  # the holder's name, shown to losers
+    assert (await needs.claim(db, need_id, actor(6), 3, NOW)).need.holder.display_name == "Li Lei"
+    async with db.transaction() as conn:  # any writer, even one written after this test
+        await conn.execute("UPDATE claims SET released_at = 'x' WHERE need_id = ?", (need_id,))
+    assert (await needs.claim(db, need_id, actor(6), 3, NOW)).outcome is ClaimOutcome.WON
+
+
+async def test_nothing_kept_is_trusted_while_another_write_is_asked_for(db):
+    need_id = await post(db)
+    await needs.claim(db, need_id, actor(5), 3, NOW)
+    await needs.claim(db, need_id, actor(6), 3, NOW)
+    assert db.kept(need_id, 6) is not None
+    async with db.serialised():
+        assert db.kept(need_id, 6) is None
+    async with db.serialised(for_claim=True):
+        assert db.kept(need_id, 6) is not None
+
+
+async def test_the_oldest_kept_needs_make_room(db, monkeypatch):
+    monkeypatch.setattr("storage.db.KEPT", 3)
+    ids = [await post(db, f"need {n}") for n in range(5)]
+    for need_id in ids:
+        await needs.claim(db, need_id, actor(5), 9, NOW)
+    db.keep_person(5, None)
+    kept = [db.kept(need_id, 5) is not None for need_id in ids]
+    assert kept == [False, False, True, True, True]
