@@ -185,7 +185,7 @@ def claim_outcome(
 @dataclass(frozen=True, slots=True)
 class ClaimResult:
     """What a tap did: ``need`` as it stands after it, the tapper's open claims, and the
-    tapper as recorded before it (None: never seen)."""
+    tapper as recorded before it, if it was read (None: never seen, or not read)."""
 
     outcome: ClaimOutcome
     need: Need | None

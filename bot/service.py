@@ -93,6 +93,11 @@ class PairingService:
         code = language_code if language_code is not None else (person and person.language_code)
         return pick_language(chosen, code or None, self.config.language)
 
+    def tapper_language(self, user_id: int, language_code: str | None) -> str:
+        """The language to answer a tap in, without a trip to the database."""
+        chosen = self.db.chosen_language(user_id)
+        return pick_language(chosen, language_code, self.config.language)
+
     async def identify(self, actor: Actor, in_private: bool) -> Person:
         """The person behind an update, recorded or refreshed (once per update).
 

@@ -87,8 +87,7 @@ async def claim_tapped(update: Update, context: Context) -> None:
     await cards(context).posted(need_id)
     svc = service(context)
     result = await svc.claim(need_id, actor_of(user), card)
-    context.person = result.tapper
-    lang = context.person_lang = svc.language_of(result.tapper, user.language_code)
+    context.person, lang = result.tapper, context.person_lang
     need = result.need
     if result.outcome is ClaimOutcome.WON:
         assert need is not None

@@ -20,7 +20,7 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot.domain import Actor
-from bot.i18n import pick_language, t
+from bot.i18n import t
 from bot.render import details_message, release_markup
 from bot.runtime import Context, cards, known_groups, service
 
@@ -40,17 +40,19 @@ def actor_of(user: User) -> Actor:
 async def identify(update: Update, context: Context) -> None:
     """Before any other handler: who sent the update, recorded once, and their languages.
 
-    A tap on Claim is identified by its claim instead, in the same read: so each tap costs
-    one trip to the database, and taps reach it in the order Telegram delivered them.
+    A tap on Claim is identified by its claim instead (in the claim's one read, or by
+    nothing at all for a need already settled), its language known from what the database
+    keeps: so a tap costs at most one trip to the database, and taps reach it in the order
+    Telegram delivered them.
     """
     user, chat = update.effective_user, update.effective_chat
     private = chat is not None and chat.type == ChatType.PRIVATE
     svc = service(context)
-    code = user.language_code if user is not None else None
-    context.person_lang = pick_language(None, code, svc.config.language)
     if user is not None and not user.is_bot and not is_claim_tap(update):
         context.person = await svc.identify(actor_of(user), in_private=private)
         context.person_lang = svc.language_of(context.person)
+    elif user is not None:
+        context.person_lang = svc.tapper_language(user.id, user.language_code)
     context.lang = context.person_lang if private or chat is None else svc.config.language
 
 

@@ -19,35 +19,34 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal
 
 import aiosqlite
 
 from storage.migrations import MIGRATIONS
 
 if TYPE_CHECKING:
-    from bot.domain import Need, Person
+    from bot.domain import Need
 
 log = logging.getLogger(__name__)
 
 # Per connection (TEMP), so only the writer's own changes are noted, and rolled back with it.
+# A person's change carries their chosen language as it now is.
 _CHANGE_LOG = [
-    "CREATE TEMP TABLE changes (kind TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (kind, id))",
+    "CREATE TEMP TABLE changes"
+    " (kind TEXT NOT NULL, id INTEGER NOT NULL, language TEXT, PRIMARY KEY (kind, id))",
     "CREATE TEMP TRIGGER note_changed_need"
     " AFTER UPDATE OF version, card_message_id, chat_id ON main.needs"
-    " BEGIN INSERT OR IGNORE INTO changes VALUES ('need', NEW.id); END",
+    " BEGIN INSERT OR IGNORE INTO changes VALUES ('need', NEW.id, NULL); END",
     "CREATE TEMP TRIGGER note_new_need AFTER INSERT ON main.needs"
-    " BEGIN INSERT OR IGNORE INTO changes VALUES ('need', NEW.id); END",
-    "CREATE TEMP TRIGGER note_changed_person AFTER UPDATE ON main.people"
-    " BEGIN INSERT OR IGNORE INTO changes VALUES ('person', NEW.user_id); END",
-    "CREATE TEMP TRIGGER note_new_person AFTER INSERT ON main.people"
-    " BEGIN INSERT OR IGNORE INTO changes VALUES ('person', NEW.user_id); END",
+    " BEGIN INSERT OR IGNORE INTO changes VALUES ('need', NEW.id, NULL); END",
+    "CREATE TEMP TRIGGER note_language AFTER UPDATE OF language ON main.people"
+    " BEGIN INSERT OR REPLACE INTO changes VALUES ('person', NEW.user_id, NEW.language); END",
 ]
-# At most this many needs and people are kept (see Database.kept); the oldest go first.
+# At most this many settled needs are kept (see Database.kept_need); the oldest go first.
 KEPT = 10_000
 
 NeedsChanged = Callable[[list[int]], None]
-T = TypeVar("T")
 
 
 class Database:
@@ -62,7 +61,7 @@ class Database:
         self._listeners: list[NeedsChanged] = []
         self._other_writers = 0  # tasks holding or waiting for the writer, other than claims
         self._kept_needs: dict[int, Need] = {}
-        self._kept_people: dict[int, Person | None] = {}
+        self._languages: dict[int, str] = {}  # every chosen language
 
     async def open(self) -> None:
         """Open both connections, bring the schema up to date, and check the file is writable.
@@ -79,6 +78,10 @@ class Database:
             await self._check_writable()
             for statement in _CHANGE_LOG:
                 await self._writer.execute(statement)
+            rows = await self._writer.execute_fetchall(
+                "SELECT user_id, language FROM people WHERE language IS NOT NULL"
+            )
+            self._languages = {user_id: language for user_id, language in rows}
             self._reader = await self._connect()
         except BaseException:
             await self.close()
@@ -136,16 +139,15 @@ class Database:
         self._listeners.append(listener)
 
     def keep_need(self, need: Need) -> None:
-        """Keep a need as just read or written on the writer (see :meth:`kept`)."""
-        _keep(self._kept_needs, need.id, need)
+        """Keep a settled need as just read or written on the writer (see :meth:`kept_need`)."""
+        self._kept_needs.pop(need.id, None)  # to the end: the oldest are dropped first
+        self._kept_needs[need.id] = need
+        if len(self._kept_needs) > KEPT:
+            del self._kept_needs[next(iter(self._kept_needs))]
 
-    def keep_person(self, user_id: int, person: Person | None) -> None:
-        """Keep a person as just read or written on the writer (None: not recorded)."""
-        _keep(self._kept_people, user_id, person)
-
-    def kept(self, need_id: int, user_id: int) -> tuple[Need, Person | None] | None:
-        """A need and a person as the last committed writes left them, if both are kept and
-        nothing may change them now.
+    def kept_need(self, need_id: int) -> Need | None:
+        """A settled need as the last committed write left it, if kept and nothing may
+        change it now.
 
         What is kept is dropped by each commit whose change log names it, before the writer
         is free again; and it is trusted only while no write other than claims is asked
@@ -153,11 +155,11 @@ class Database:
         open needs, which are not kept. Changes made by another process are not seen: only
         this one changes needs once posted.
         """
-        if self._other_writers or need_id not in self._kept_needs:
-            return None
-        if user_id not in self._kept_people:
-            return None
-        return self._kept_needs[need_id], self._kept_people[user_id]
+        return None if self._other_writers else self._kept_needs.get(need_id)
+
+    def chosen_language(self, user_id: int) -> str | None:
+        """The language a person chose (None: none), as committed; kept by the change log."""
+        return self._languages.get(user_id)
 
     @contextlib.asynccontextmanager
     async def serialised(self, for_claim: bool = False) -> AsyncIterator[aiosqlite.Connection]:
@@ -215,10 +217,17 @@ class Database:
     async def _changed_needs(self, conn: aiosqlite.Connection, changes: int) -> list[int]:
         if conn.total_changes == changes:
             return []  # nothing written since: no trip for the change log
-        rows = await conn.execute_fetchall("DELETE FROM changes RETURNING kind, id")
-        for kind, key in rows:
-            (self._kept_needs if kind == "need" else self._kept_people).pop(key, None)
-        return sorted(key for kind, key in rows if kind == "need")
+        rows = await conn.execute_fetchall("DELETE FROM changes RETURNING kind, id, language")
+        changed = []
+        for kind, key, language in rows:
+            if kind == "need":
+                self._kept_needs.pop(key, None)
+                changed.append(key)
+            elif language is None:
+                self._languages.pop(key, None)
+            else:
+                self._languages[key] = language
+        return sorted(changed)
 
     def _tell(self, changed: list[int]) -> None:
         if changed:
@@ -264,13 +273,6 @@ class Database:
                 with contextlib.suppress(sqlite3.OperationalError):
                     await conn.execute("ROLLBACK")
                 raise
-
-
-def _keep(kept: dict[int, T], key: int, value: T) -> None:
-    kept.pop(key, None)  # to the end: the oldest are dropped first
-    kept[key] = value
-    if len(kept) > KEPT:
-        del kept[next(iter(kept))]
 
 
 def to_db_time(moment: datetime) -> str:

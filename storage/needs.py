@@ -204,11 +204,9 @@ async def claim(
     first tap on an open need wins, exactly once. A tap on a need already held or closed,
     as the database keeps it, is answered without either (see Database.kept_need).
     """
-    kept = db.kept(need_id, volunteer.user_id)
+    kept = db.kept_need(need_id)
     if kept is not None:
-        settled, known = kept
-        outcome = claim_outcome(settled, volunteer.user_id, 0, max_open_claims, card)
-        return ClaimResult(outcome, settled, 0, known)
+        return ClaimResult(claim_outcome(kept, volunteer.user_id, 0, max_open_claims, card), kept)
     async with db.serialised(for_claim=True) as conn:
         ((row),) = await conn.execute_fetchall(_CLAIM_READ, (volunteer.user_id, need_id))
         need = _need(row) if row["id"] is not None else None
@@ -218,7 +216,6 @@ async def claim(
         if outcome is not ClaimOutcome.WON:
             if need is not None and need.state is not NeedState.OPEN:
                 db.keep_need(need)
-                db.keep_person(volunteer.user_id, tapper)
             return ClaimResult(outcome, need, held, tapper)
         assert need is not None
         async with db.begin(conn):

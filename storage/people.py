@@ -73,7 +73,6 @@ async def identify(db: Database, actor: Actor, now: datetime, started_bot: bool)
         rows = await conn.execute_fetchall(select, (actor.user_id,))
         known = from_row(next(iter(rows))) if rows else None
         if known is not None and is_current(known, actor, started_bot):
-            db.keep_person(known.user_id, known)
             return known
         async with db.begin(conn):
             await upsert_in(conn, actor, now, started_bot)

@@ -722,3 +722,13 @@ async def test_two_posts_of_one_need_go_one_after_the_other(harness):
     await keeper.posted(1)  # returns: nothing left under way
     assert keeper._posting == {}
     assert card.result["message_id"] != second.message_id
+
+
+async def test_a_tap_is_answered_in_the_language_its_tapper_chose(harness):
+    card = await harness.post_card()
+    await harness.tap_card(user(5, "Alice"), card)
+    await harness.tap_card(user(6, "Bob"), card)  # the need is now kept as settled
+    assert harness.last_answer()["text"] == "Already claimed by Alice."
+    await harness.private(user(6, "Bob"), "/lang zh")
+    await harness.tap_card(user(6, "Bob"), card)
+    assert harness.last_answer()["text"] == "已被 Alice 认领。"
