@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 from bot.app import build_application, running
 from bot.config import config_from_mapping
-from bot.emulator import BotApiEmulator, Limits, SimUser
+from bot.emulator import BotApiEmulator, Limits, SimChat, SimMessage, SimUser
 from bot.i18n import t
 
 TOKEN = "777000:DEMO-token-for-the-local-emulator"
@@ -93,9 +93,28 @@ def volunteer_names(count: int, seed: int) -> list[str]:
     return [f"{rng.choice(surnames)} {rng.choice(given)}" for _ in range(count)]
 
 
-async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) -> None:
-    """The story itself."""
-    rng = random.Random(seed)
+@dataclass
+class Stage:
+    """What the scenes share: the emulator, its people, the households and the rush of taps."""
+
+    emu: BotApiEmulator
+    rng: random.Random
+    group: SimChat
+    coordinator: SimUser
+    volunteers: list[SimUser]
+    teams: list[str]
+    team_of: dict[int, str]  # volunteer's user id -> team
+    names: dict[int, str]  # volunteer's user id -> full name
+    strangers: set[int]  # volunteers who never pressed Start in a private chat with the bot
+    rows: list[dict[str, str]]  # the households posted
+    taps: list[tuple[SimUser, SimMessage]] = field(default_factory=list)
+    tap_ids: list[str] = field(default_factory=list)  # callback query ids, as taps
+    answers: list[dict[str, Any]] = field(default_factory=list)  # the bot's answers, as taps
+    first_tap: dict[int, int] = field(default_factory=dict)  # card -> its first tapper's id
+
+
+def set_stage(story: Story, emu: BotApiEmulator, households: int, seed: int) -> Stage:
+    """The group, the coordinator, 72 volunteers in teams, and the households to post."""
     lang = story.lang
     group = emu.group(
         chat_id=GROUP_ID, title=story.words("Spring Festival volunteers", "送温暖志愿者群")
@@ -106,24 +125,36 @@ async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) ->
         language_code=lang,
     )
     teams = TEAMS_ZH if lang == "zh" else TEAMS_EN
-    names = volunteer_names(72, seed)
     volunteers: list[SimUser] = []
-    for n, name in enumerate(names):
+    for n, name in enumerate(volunteer_names(72, seed)):
         first, last = name.split()
         volunteers.append(
             emu.user(user_id=1000 + n, first_name=first, last_name=last, language_code=lang)
         )
-    team_of = {v.user_id: teams[n % len(teams)] for n, v in enumerate(volunteers)}
-    # A few never pressed Start in a private chat with the bot.
-    strangers = {volunteers[n].user_id for n in (5, 17, 40)}
-    rows = load_households()[:households]
+    return Stage(
+        emu=emu,
+        rng=random.Random(seed),
+        group=group,
+        coordinator=coordinator,
+        volunteers=volunteers,
+        teams=teams,
+        team_of={v.user_id: teams[n % len(teams)] for n, v in enumerate(volunteers)},
+        names={v.user_id: f"{v.first_name} {v.last_name}" for v in volunteers},
+        strangers={volunteers[n].user_id for n in (5, 17, 40)},
+        rows=load_households()[:households],
+    )
 
+
+async def volunteers_join(story: Story, stage: Stage) -> None:
+    """1. Volunteers start the bot and name their team; three never open a private chat."""
+    emu, volunteers, strangers = stage.emu, stage.volunteers, stage.strangers
+    team_of = stage.team_of
     story.chapter(
         story.words(
             "1. Volunteers join; each names their team", "1. 志愿者加入，登记所属支部或队伍"
         )
     )
-    await coordinator.start_bot()
+    await stage.coordinator.start_bot()
     for volunteer in volunteers:
         if volunteer.user_id not in strangers:
             await volunteer.start_bot()
@@ -143,14 +174,18 @@ async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) ->
         story.say(story.words("private", "私聊"), f"bot → {example_name}", message.text or "")
     story.note(
         story.words(
-            f"{len(volunteers) - len(strangers)} volunteers from {len(teams)} teams are set up;"
-            f" {len(strangers)} have never opened a chat with the bot",
-            f"{len(volunteers) - len(strangers)} 名志愿者来自 {len(teams)} 个支部和队伍；"
+            f"{len(volunteers) - len(strangers)} volunteers from {len(stage.teams)} teams are"
+            f" set up; {len(strangers)} have never opened a chat with the bot",
+            f"{len(volunteers) - len(strangers)} 名志愿者来自 {len(stage.teams)} 个支部和队伍；"
             f"{len(strangers)} 人从未与机器人私聊",
         )
     )
-    await coordinator.send(group, f"/status@{BOT_USERNAME}")
+    await stage.coordinator.send(stage.group, f"/status@{BOT_USERNAME}")
 
+
+async def coordinator_posts_needs(story: Story, stage: Stage) -> None:
+    """2. The coordinator posts every household; private details never reach the group."""
+    emu, rows, lang = stage.emu, stage.rows, story.lang
     story.chapter(
         story.words(
             f"2. The coordinator posts {len(rows)} households, private details in private chat",
@@ -158,48 +193,10 @@ async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) ->
         )
     )
     for index, row in enumerate(rows):
-        summary = story.words(
-            f"{row['category_en'].capitalize()}, {row['neighbourhood_en']}: {row['help_en']}",
-            f"{row['category_zh']}，{row['neighbourhood_zh']}：{row['help_zh']}",
-        )
-        steps = [
-            "/post",
-            summary,
-            row[f"name_{lang}"],
-            row[f"address_{lang}"],
-            row["phone"],
-            row[f"health_{lang}"],
-            "-",
-        ]
-        before = len(emu.private_messages(COORDINATOR_ID))
-        for step, text in enumerate(steps):
-            await coordinator.send_private(text)
-            replies = before + step + 1
-            await emu.wait_for(
-                lambda n=replies: len(emu.private_messages(COORDINATOR_ID)) >= n,  # type: ignore[misc]
-                timeout=10,
-            )
-            if index == 0:
-                story.say(story.words("private", "私聊"), coordinator.first_name, text)
-                reply = emu.private_messages(COORDINATOR_ID)[-1]
-                story.say(story.words("private", "私聊"), "bot", reply.text)
-        # The preview shows what the group will see; tapping the group posts it.
-        preview = emu.private_messages(COORDINATOR_ID)[-1]
-        label = t(lang, "button_post_to", group=group.title)
-        if index == 0:
-            story.say(story.words("private", "私聊"), coordinator.first_name, f"[{label}]")
-        await coordinator.tap_button(preview, label)
-        done = before + len(steps) + 1  # then "Posted need #n to ..."
-        await emu.wait_for(
-            lambda n=done: len(emu.private_messages(COORDINATOR_ID)) >= n,  # type: ignore[misc]
-            timeout=15,
-        )
-        if index == 0:
-            posted = emu.private_messages(COORDINATOR_ID)[-1]
-            story.say(story.words("private", "私聊"), "bot", posted.text)
+        await post_household(story, stage, row, shown=index == 0)
     await emu.wait_for(lambda: len(cards(emu)) >= len(rows), timeout=30)
     first = cards(emu)[0]
-    story.say(story.words("group", "群"), "bot", first.text + "   [" + button_text(first) + "]")
+    story.say(story.words("group", "群"), "bot", f"{first.text}   [{button_text(first)}]")
     story.note(story.words(f"and {len(rows) - 1} more cards", f"另有 {len(rows) - 1} 张卡片"))
     group_text = "\n".join(text_of(m) for m in emu.messages(GROUP_ID))
     story.check(len(cards(emu)) == len(rows), "every household has a card in the group")
@@ -208,26 +205,74 @@ async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) ->
         "no name or phone number reached the group",
     )
 
+
+async def post_household(story: Story, stage: Stage, row: dict[str, str], shown: bool) -> None:
+    """One household through /post step by step, then the preview's button posts the card."""
+    emu, coordinator, lang = stage.emu, stage.coordinator, story.lang
+    summary = story.words(
+        f"{row['category_en'].capitalize()}, {row['neighbourhood_en']}: {row['help_en']}",
+        f"{row['category_zh']}，{row['neighbourhood_zh']}：{row['help_zh']}",
+    )
+    steps = [
+        "/post",
+        summary,
+        row[f"name_{lang}"],
+        row[f"address_{lang}"],
+        row["phone"],
+        row[f"health_{lang}"],
+        "-",
+    ]
+    before = len(emu.private_messages(COORDINATOR_ID))
+    for step, text in enumerate(steps):
+        await coordinator.send_private(text)
+        replies = before + step + 1
+        await emu.wait_for(
+            lambda n=replies: len(emu.private_messages(COORDINATOR_ID)) >= n,  # type: ignore[misc]
+            timeout=10,
+        )
+        if shown:
+            story.say(story.words("private", "私聊"), coordinator.first_name, text)
+            reply = emu.private_messages(COORDINATOR_ID)[-1]
+            story.say(story.words("private", "私聊"), "bot", reply.text)
+    # The preview shows what the group will see; tapping the group posts it.
+    preview = emu.private_messages(COORDINATOR_ID)[-1]
+    label = t(lang, "button_post_to", group=stage.group.title)
+    if shown:
+        story.say(story.words("private", "私聊"), coordinator.first_name, f"[{label}]")
+    await coordinator.tap_button(preview, label)
+    done = before + len(steps) + 1  # then "Posted need #n to ..."
+    await emu.wait_for(
+        lambda n=done: len(emu.private_messages(COORDINATOR_ID)) >= n,  # type: ignore[misc]
+        timeout=15,
+    )
+    if shown:
+        posted = emu.private_messages(COORDINATOR_ID)[-1]
+        story.say(story.words("private", "私聊"), "bot", posted.text)
+
+
+async def everyone_taps_at_once(story: Story, stage: Stage) -> None:
+    """3. Every volunteer taps Claim on a few cards, all at once; every tap is answered."""
+    emu, rng, lang = stage.emu, stage.rng, story.lang
     story.chapter(
         story.words(
-            f"3. {len(volunteers)} volunteers tap Claim at once",
-            f"3. {len(volunteers)} 名志愿者同时点“认领”",
+            f"3. {len(stage.volunteers)} volunteers tap Claim at once",
+            f"3. {len(stage.volunteers)} 名志愿者同时点“认领”",
         )
     )
-    taps: list[tuple[SimUser, Any]] = []
-    for volunteer in volunteers:
+    taps = stage.taps
+    for volunteer in stage.volunteers:
         for card in rng.sample(cards(emu), k=rng.randint(2, 6)):
             taps.append((volunteer, card))
     rng.shuffle(taps)
     # One who never started the bot is among the quickest, so the deep-link path is shown.
-    quick = next(i for i, (v, _c) in enumerate(taps) if v.user_id in strangers)
+    quick = next(i for i, (v, _c) in enumerate(taps) if v.user_id in stage.strangers)
     taps.insert(0, taps.pop(quick))
     started = time.monotonic()
-    tap_ids = await asyncio.gather(
+    stage.tap_ids = await asyncio.gather(
         *(volunteer.tap(card, card_data(card)) for volunteer, card in taps)
     )
-    answers = await asyncio.gather(
-        *(emu.wait_callback_answer(tap_id, timeout=20) for tap_id in tap_ids)
+    stage.answers = await asyncio.gather(
+        *(emu.wait_callback_answer(tap_id, timeout=20) for tap_id in stage.tap_ids)
     )
     elapsed = time.monotonic() - started
     story.note(
@@ -239,18 +284,9 @@ async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) ->
     won_text = plain(t(lang, "answer_won"))
     outcomes = Counter(
         "won" if a.get("url") or a.get("text") == won_text else a.get("text", "")[:12]
-        for a in answers
+        for a in stage.answers
     )
-    shown: Counter[bool] = Counter()
-    for (volunteer, _card), answer in zip(taps, answers, strict=True):
-        winning = answer.get("text") == won_text
-        if shown[winning] < 2:
-            shown[winning] += 1
-            story.say(
-                story.words("tap", "点击"),
-                f"bot → {volunteer.first_name} {volunteer.last_name}",
-                answer.get("text", ""),
-            )
+    show_some_answers(story, stage, won_text)
     story.note(
         story.words(
             f"{outcomes['won']} won; the other {len(taps) - outcomes['won']} were told who holds"
@@ -259,12 +295,30 @@ async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) ->
             "或已达结对上限",
         )
     )
-    story.check(all(answer.get("text") for answer in answers), "every tapper got an answer")
+    story.check(all(answer.get("text") for answer in stage.answers), "every tapper got an answer")
 
+
+def show_some_answers(story: Story, stage: Stage, won_text: str) -> None:
+    """The first two winning answers and the first two others, as the tappers saw them."""
+    shown: Counter[bool] = Counter()
+    for (volunteer, _card), answer in zip(stage.taps, stage.answers, strict=True):
+        winning = answer.get("text") == won_text
+        if shown[winning] < 2:
+            shown[winning] += 1
+            story.say(
+                story.words("tap", "点击"),
+                f"bot → {volunteer.first_name} {volunteer.last_name}",
+                answer.get("text", ""),
+            )
+
+
+async def first_tap_wins(story: Story, stage: Stage) -> None:
+    """Each card names its first tapper in Telegram's delivery order, who gets the details."""
+    emu, names = stage.emu, stage.names
     # Who should have won: the first tap per card in delivery (update_id) order.
-    first_tap: dict[int, int] = {}
+    first_tap = stage.first_tap
     for (volunteer, card), _tap_id in sorted(
-        zip(taps, tap_ids, strict=True),
+        zip(stage.taps, stage.tap_ids, strict=True),
         key=lambda pair: int(pair[1]),  # query ids are issued in delivery order
     ):
         first_tap.setdefault(card.message_id, volunteer.user_id)
@@ -276,29 +330,36 @@ async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) ->
         timeout=30,
     )
     holders = {c.message_id: holder_of(c) for c in cards(emu)}
-    names_by_id = {v.user_id: f"{v.first_name} {v.last_name}" for v in volunteers}
     winners_ok = all(
-        holders.get(message_id, "").startswith(names_by_id[user_id])
+        holders.get(message_id, "").startswith(names[user_id])
         for message_id, user_id in first_tap.items()
     )
     story.check(winners_ok, "each card names its first tapper, in Telegram's delivery order")
     edited = next(c for c in cards(emu) if c.message_id in first_tap)
     story.say(story.words("group · edited", "群 · 已编辑"), "bot", edited.text)
     winner_id = first_tap[edited.message_id]
-    if winner_id not in strangers:
+    if winner_id not in stage.strangers:
         details = emu.private_messages(winner_id)[-1]
-        story.say(story.words("private", "私聊"), f"bot → {names_by_id[winner_id]}", details.text)
+        story.say(story.words("private", "私聊"), f"bot → {names[winner_id]}", details.text)
+
+
+async def phones_reach_claimers_only(story: Story, stage: Stage) -> None:
+    """No household's phone number is in anyone's private chat but its claimer's."""
+    emu = stage.emu
     all_private = {
-        uid: "\n".join(text_of(m) for m in emu.private_messages(uid)) for uid in names_by_id
+        uid: "\n".join(text_of(m) for m in emu.private_messages(uid)) for uid in stage.names
     }
     leaks = 0
-    for row, card in zip(rows, cards(emu), strict=True):
-        winner = first_tap.get(card.message_id)
+    for row, card in zip(stage.rows, cards(emu), strict=True):
+        winner = stage.first_tap.get(card.message_id)
         for uid, text in all_private.items():
             if row["phone"] in text and uid != winner:
                 leaks += 1
     story.check(leaks == 0, "each household's phone number reached its claimer only")
 
+
+async def link_for_a_stranger(story: Story, stage: Stage) -> None:
+    """4. A winner who never started the bot follows the answer's link to their details."""
     story.chapter(
         story.words(
             "4. A winner who never opened the bot is sent there by a link",
@@ -307,36 +368,42 @@ async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) ->
     )
     stranger_wins = [
         (uid, answer)
-        for (volunteer, _c), answer in zip(taps, answers, strict=True)
-        if (uid := volunteer.user_id) in strangers and answer.get("url")
+        for (volunteer, _c), answer in zip(stage.taps, stage.answers, strict=True)
+        if (uid := volunteer.user_id) in stage.strangers and answer.get("url")
     ]
-    if story.check(bool(stranger_wins), "a volunteer who never started the bot won a claim"):
-        uid, answer = stranger_wins[0]
-        story.say(story.words("tap", "点击"), f"bot → {names_by_id[uid]}", answer["text"])
-        story.note(f"url: {answer['url']}")
-        stranger = next(v for v in volunteers if v.user_id == uid)
-        await stranger.open_link(answer["url"])
-        await emu.wait_for(lambda: len(emu.private_messages(uid)) >= 1, timeout=10)
-        delivered = emu.private_messages(uid)[-1]
-        story.say(story.words("private", "私聊"), f"bot → {names_by_id[uid]}", delivered.text)
-        story.check(
-            any(r["phone"] in text_of(delivered) for r in rows),
-            "the details arrived through the link",
-        )
-        thief = volunteers[0]
-        before = len(emu.private_messages(thief.user_id))
-        await thief.open_link(answer["url"])
-        await emu.wait_for(lambda: len(emu.private_messages(thief.user_id)) > before, timeout=10)
-        story.check(
-            not any(r["phone"] in text_of(emu.private_messages(thief.user_id)[-1]) for r in rows),
-            "someone else opening the same link sees nothing private",
-        )
+    if not story.check(bool(stranger_wins), "a volunteer who never started the bot won a claim"):
+        return
+    emu, rows, names = stage.emu, stage.rows, stage.names
+    uid, answer = stranger_wins[0]
+    story.say(story.words("tap", "点击"), f"bot → {names[uid]}", answer["text"])
+    story.note(f"url: {answer['url']}")
+    stranger = next(v for v in stage.volunteers if v.user_id == uid)
+    await stranger.open_link(answer["url"])
+    await emu.wait_for(lambda: len(emu.private_messages(uid)) >= 1, timeout=10)
+    delivered = emu.private_messages(uid)[-1]
+    story.say(story.words("private", "私聊"), f"bot → {names[uid]}", delivered.text)
+    story.check(
+        any(r["phone"] in text_of(delivered) for r in rows),
+        "the details arrived through the link",
+    )
+    thief = stage.volunteers[0]
+    before = len(emu.private_messages(thief.user_id))
+    await thief.open_link(answer["url"])
+    await emu.wait_for(lambda: len(emu.private_messages(thief.user_id)) > before, timeout=10)
+    story.check(
+        not any(r["phone"] in text_of(emu.private_messages(thief.user_id)[-1]) for r in rows),
+        "someone else opening the same link sees nothing private",
+    )
 
+
+async def release_and_reclaim(story: Story, stage: Stage) -> None:
+    """5. A holder releases a need with /release; the next volunteer to tap claims it."""
+    emu, first_tap = stage.emu, stage.first_tap
     story.chapter(
         story.words("5. A release, and someone else claims", "5. 有人放弃结对，另一人认领")
     )
     released_card = next(c for c in cards(emu) if c.message_id in first_tap)
-    holder = next(v for v in volunteers if v.user_id == first_tap[released_card.message_id])
+    holder = next(v for v in stage.volunteers if v.user_id == first_tap[released_card.message_id])
     need_number = need_number_of(released_card)
     await holder.send_private(f"/release {need_number}")
     await emu.wait_for(lambda: button_text(card_by_id(emu, released_card.message_id)) != "", 10)
@@ -349,8 +416,8 @@ async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) ->
     )
     taker = next(
         v
-        for v in volunteers
-        if v.user_id not in strangers
+        for v in stage.volunteers
+        if v.user_id not in stage.strangers
         and v.user_id != holder.user_id
         and len([1 for h in first_tap.values() if h == v.user_id]) < 3
     )
@@ -360,11 +427,15 @@ async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) ->
     await emu.wait_for(lambda: button_text(card_by_id(emu, released_card.message_id)) == "", 10)
     story.check(
         holder_of(card_by_id(emu, released_card.message_id)).startswith(
-            names_by_id[taker.user_id]
+            stage.names[taker.user_id]
         ),
         "the released need went to the next volunteer",
     )
 
+
+async def bad_input_changes_nothing(story: Story, stage: Stage) -> None:
+    """6. A forged button and a volunteer's /post are refused and change nothing."""
+    emu, volunteers, lang = stage.emu, stage.volunteers, story.lang
     story.chapter(story.words("6. Bad input changes nothing", "6. 错误输入不改变任何数据"))
     forged = await volunteers[1].tap(cards(emu)[0], "c:99999")
     forged_answer = await emu.wait_callback_answer(forged, timeout=10)
@@ -374,18 +445,22 @@ async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) ->
         forged_answer.get("text", ""),
     )
     before = len(emu.messages(GROUP_ID))
-    await volunteers[2].send(group, f"/post@{BOT_USERNAME} free phones for everyone")
+    await volunteers[2].send(stage.group, f"/post@{BOT_USERNAME} free phones for everyone")
     refusal = await next_group_message(emu, before)
     story.say(
         story.words("group", "群"), volunteers[2].first_name, "/post free phones for everyone"
     )
     story.say(story.words("group", "群"), "bot", refusal)
     story.check(refusal == t(lang, "not_coordinator"), "a volunteer's /post is refused")
-    story.check(len(cards(emu)) == len(rows), "a volunteer's /post created nothing")
+    story.check(len(cards(emu)) == len(stage.rows), "a volunteer's /post created nothing")
 
+
+async def progress_by_team(story: Story, stage: Stage) -> None:
+    """7. /status counts every need; the transcript lists who holds how many, by team."""
+    emu, rows, lang = stage.emu, stage.rows, story.lang
     story.chapter(story.words("7. Progress, and who holds what", "7. 进度与结对情况"))
     before = len(emu.messages(GROUP_ID))
-    await coordinator.send(group, f"/status@{BOT_USERNAME}")
+    await stage.coordinator.send(stage.group, f"/status@{BOT_USERNAME}")
     status = await next_group_message(emu, before)
     story.say(story.words("group", "群"), "bot", status)
     holders = {c.message_id: holder_of(c) for c in cards(emu)}
@@ -395,7 +470,7 @@ async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) ->
     )
     story.check(status == expected, "the status counts every need")
     per_team = Counter(
-        team_of.get(next((uid for uid, n in names_by_id.items() if h.startswith(n)), 0), "?")
+        stage.team_of.get(next((uid for uid, n in stage.names.items() if h.startswith(n)), 0), "?")
         for h in holders.values()
         if h
     )
@@ -410,6 +485,29 @@ async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) ->
         )
 
 
+Scene = Callable[[Story, Stage], Awaitable[None]]
+
+# The story, scene by scene; each one checks what it shows.
+SCENES: tuple[Scene, ...] = (
+    volunteers_join,
+    coordinator_posts_needs,
+    everyone_taps_at_once,
+    first_tap_wins,
+    phones_reach_claimers_only,
+    link_for_a_stranger,
+    release_and_reclaim,
+    bad_input_changes_nothing,
+    progress_by_team,
+)
+
+
+async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) -> None:
+    """The story itself: the scenes in order, on one stage."""
+    stage = set_stage(story, emu, households, seed)
+    for scene in SCENES:
+        await scene(story, stage)
+
+
 async def next_group_message(emu: BotApiEmulator, before: int) -> str:
     """The text of the bot's next message in the group after ``before`` messages."""
     await emu.wait_for(lambda: len(emu.messages(GROUP_ID)) > before, timeout=10)
@@ -421,7 +519,7 @@ def text_of(message: Any) -> str:
     return str(message.text or "")
 
 
-def cards(emu: BotApiEmulator) -> list[Any]:
+def cards(emu: BotApiEmulator) -> list[SimMessage]:
     """The need cards in the group, in order."""
     return [m for m in emu.messages(GROUP_ID) if is_card(m)]
 
@@ -507,4 +605,4 @@ def main(lang: str = "en", out: TextIO | None = None, households: int = 53) -> i
     return 1 if story.failures else 0
 
 
-__all__ = ["Callable", "main", "run_demo"]
+__all__ = ["main", "run_demo"]
