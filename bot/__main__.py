@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from bot.config import EXAMPLE_TOKEN, TOKEN_ENV, Config, ConfigError, load_config
 from bot.logs import configure_logging
+from storage.db import Database
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -66,11 +67,14 @@ def load_run_config(path: Path | None) -> Config:
 def database_problem(config: Config) -> str | None:
     """Why the configured database file cannot be used, or None (checked before starting)."""
     path = config.database.path
+
+    async def open_and_close() -> None:
+        # As the bot will open it: migrated, and checked that it can be written.
+        async with Database(path, config.database.synchronous):
+            pass
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.closing(sqlite3.connect(path)) as conn:
-            # Reading the schema is what fails for a file that is not a database.
-            conn.execute("PRAGMA schema_version").fetchone()
+        asyncio.run(open_and_close())
     except (sqlite3.Error, OSError) as exc:
         return f"{path}: cannot use it as the bot's database ({exc})"
     return None

@@ -1,11 +1,14 @@
 """``claimbot run`` as a process: it refuses to start, with exit status 2 and a line that
-names the key, when the Bot API cannot be reached in time or refuses the token."""
+names the key, when the Bot API cannot be reached in time or refuses the token, or the
+database file cannot be written."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -85,3 +88,23 @@ async def test_a_refused_token_ends_it_at_once(tmp_path: Path, path: str) -> Non
     assert "retrying" not in output
     assert "Traceback" not in output
     assert "SECRET" not in output
+
+
+def test_a_database_file_it_cannot_write_is_refused_at_start(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"http://127.0.0.1:{closed_port()}/bot", connect_timeout=3)
+    database = tmp_path / "bot.db"
+    sqlite3.connect(database).close()
+    database.chmod(0o444)
+    run = command(config)
+    if os.geteuid() == 0:
+        # Root may write any file; in a user namespace of its own it may not.
+        if shutil.which("unshare") is None:
+            pytest.skip("running as root without unshare")
+        run = ["unshare", "--user", *run]
+    result = subprocess.run(
+        run, cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2, result.stderr
+    assert "claimbot: config error: database.path:" in result.stderr
+    assert "readonly database" in result.stderr
+    assert "not reachable" not in result.stderr, "refused before reaching for the Bot API"
