@@ -732,3 +732,16 @@ async def test_a_tap_is_answered_in_the_language_its_tapper_chose(harness):
     await harness.private(user(6, "Bob"), "/lang zh")
     await harness.tap_card(user(6, "Bob"), card)
     assert harness.last_answer()["text"] == "已被 Alice 认领。"
+
+
+async def test_replies_in_a_group_speak_the_groups_language(harness):
+    chinese = user(7, "Wang", language_code="zh-hans")
+    await harness.group_command(chinese, "/status")
+    assert harness.api.texts_to(GROUP_ID)[-1].startswith("<b>Needs: 0</b>")
+    await harness.group_command(chinese, "/mine")
+    assert harness.api.texts_to(GROUP_ID)[-1].startswith("You hold no needs yet")
+    await harness.group_command(chinese, "/release 1x")
+    assert all("需求" not in text and "您" not in text for text in harness.api.texts_to(GROUP_ID))
+    # In private, the same person is answered in their own language.
+    await harness.private(chinese, "/mine")
+    assert harness.private_texts(7)[-1].startswith("您还没有结对")
