@@ -16,6 +16,12 @@ simulated people in-process and read back what the bot did::
 Time: ``emu.clock`` follows the real clock and ``emu.clock.advance(16)`` jumps ahead (the 15 s
 callback rule, the 48 h delete rule, flood windows); ``Clock.frozen()`` stands still instead,
 which suits unit tests but not a running bot whose rate limiter waits in real time.
+
+The modules, each importing only those above it: ``wire`` (JSON, ApiError, ApiCall),
+``links``, ``timing``, ``formatting``; ``model`` (people, chats, messages), ``params``,
+``updates``; ``world`` (the simulated Telegram and what its people do); ``checks`` and
+``methods`` (the Bot API methods over a world); ``routes`` (HTTP); ``server``
+(``BotApiEmulator``: a world served over HTTP, plus the call log and waiting for tests).
 """
 
 from bot.emulator.formatting import EntityParseError, command_entities, parse_html, utf16_len

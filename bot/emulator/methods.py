@@ -95,9 +95,11 @@ class BotApiMethods:
     # -- the bot itself and its updates -----------------------------------------------------
 
     def true(self, params: JSON) -> bool:
+        """logOut and close: accepted, with nothing to do for a local server."""
         return True
 
     def get_me(self, params: JSON) -> JSON:
+        """getMe: the bot's own User, with the capability flags python-telegram-bot reads."""
         return {
             **self.world.bot_user,
             "can_join_groups": True,
@@ -108,6 +110,7 @@ class BotApiMethods:
         }
 
     async def get_updates(self, params: JSON) -> list[JSON]:
+        """getUpdates: pending updates, long-polled; refused while a webhook is set."""
         if self.world.webhook is not None:
             raise ApiError(
                 409,
@@ -125,6 +128,7 @@ class BotApiMethods:
         return await self.world.updates.poll(offset, limit, timeout)
 
     def set_webhook(self, params: JSON) -> bool:
+        """setWebhook: recorded only (updates are never pushed); an empty URL removes it."""
         url = str(params.get("url") or "")
         if not url:
             self.world.webhook = None
@@ -138,12 +142,14 @@ class BotApiMethods:
         return True
 
     def delete_webhook(self, params: JSON) -> bool:
+        """deleteWebhook: back to getUpdates, optionally dropping pending updates."""
         self.world.webhook = None
         if params.get("drop_pending_updates"):
             self.world.updates.clear()
         return True
 
     def get_webhook_info(self, params: JSON) -> JSON:
+        """getWebhookInfo: the recorded webhook and the pending update count."""
         webhook = self.world.webhook
         info: JSON = {
             "url": webhook["url"] if webhook else "",
@@ -157,6 +163,7 @@ class BotApiMethods:
     # -- sending ------------------------------------------------------------------------------
 
     def send_message(self, params: JSON) -> JSON:
+        """sendMessage: a text message from the bot, within the flood limits."""
         world = self.world
         chat = target_chat(world, params)
         text, entities = formatted(params)
@@ -178,6 +185,7 @@ class BotApiMethods:
         return message.to_dict()
 
     def send_document(self, params: JSON) -> JSON:
+        """sendDocument: a document with an optional caption, within the flood limits."""
         world = self.world
         chat = target_chat(world, params)
         document = self._document(params)
@@ -245,6 +253,7 @@ class BotApiMethods:
         return document
 
     def get_file(self, params: JSON) -> JSON:
+        """getFile: a download path for a file the bot uploaded."""
         document = self.world.files.get(str(params.get("file_id") or ""))
         if document is None:
             raise bad_request("invalid file_id")
@@ -259,6 +268,7 @@ class BotApiMethods:
     # -- editing and deleting -------------------------------------------------------------------
 
     def edit_message_text(self, params: JSON) -> JSON:
+        """editMessageText: new text for a bot message; the same content is an error."""
         chat, message = self._editable(params)
         if message.document is not None:
             raise bad_request("there is no text in the message to edit")
@@ -272,6 +282,7 @@ class BotApiMethods:
         return self._edited(chat, message)
 
     def edit_message_caption(self, params: JSON) -> JSON:
+        """editMessageCaption: a new caption for a bot document."""
         chat, message = self._editable(params)
         if message.document is None:
             raise bad_request("there is no caption in the message to edit")
@@ -288,6 +299,7 @@ class BotApiMethods:
         return self._edited(chat, message)
 
     def edit_message_reply_markup(self, params: JSON) -> JSON:
+        """editMessageReplyMarkup: a new inline keyboard (or none)."""
         chat, message = self._editable(params)
         markup = inline_markup(params)
         if markup == message.reply_markup:
@@ -313,12 +325,14 @@ class BotApiMethods:
         return message.to_dict()
 
     def delete_message(self, params: JSON) -> bool:
+        """deleteMessage: within 48 hours; others' messages only as a group admin."""
         chat = target_chat(self.world, params)
         message = message_for(chat, params, "message to delete not found")
         self._delete(chat, message)
         return True
 
     def delete_messages(self, params: JSON) -> bool:
+        """deleteMessages: up to 100 at once, skipping those that can't be deleted."""
         chat = target_chat(self.world, params)
         ids = params.get("message_ids")
         if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
@@ -334,6 +348,7 @@ class BotApiMethods:
         return True
 
     def _delete(self, chat: SimChat, message: SimMessage) -> None:
+        """Delete one message, or raise the error Telegram gives for it."""
         if self.world.clock.now() - message.sent_at > DELETE_WINDOW:
             raise bad_request("message can't be deleted")
         if not message.from_bot and chat.is_group and chat.bot_status != "administrator":
@@ -346,6 +361,7 @@ class BotApiMethods:
     # -- callback queries and pins ------------------------------------------------------------
 
     def answer_callback_query(self, params: JSON) -> bool:
+        """answerCallbackQuery: once per tap, within 15 s; a URL must open this bot."""
         world = self.world
         query = world.callback_queries.get(str(params.get("callback_query_id") or ""))
         now = world.clock.now()
@@ -371,6 +387,7 @@ class BotApiMethods:
         return True
 
     def pin_chat_message(self, params: JSON) -> bool:
+        """pinChatMessage: needs admin rights in a group."""
         chat = target_chat(self.world, params)
         message = message_for(chat, params, "message to pin not found")
         _pin_rights(chat)
@@ -383,6 +400,7 @@ class BotApiMethods:
         return True
 
     def unpin_chat_message(self, params: JSON) -> bool:
+        """unpinChatMessage: the given message, or the newest pinned one."""
         chat = target_chat(self.world, params)
         _pin_rights(chat)
         message_id = params.get("message_id")
@@ -400,6 +418,7 @@ class BotApiMethods:
         return True
 
     def unpin_all_chat_messages(self, params: JSON) -> bool:
+        """unpinAllChatMessages: every pinned message in the chat."""
         chat = target_chat(self.world, params)
         _pin_rights(chat)
         for message_id in chat.pinned_ids:
@@ -410,6 +429,7 @@ class BotApiMethods:
     # -- commands and the menu button ---------------------------------------------------------
 
     def set_my_commands(self, params: JSON) -> bool:
+        """setMyCommands: the command list for a scope and language, checked."""
         commands = params.get("commands")
         if not isinstance(commands, list):
             raise bad_request("can't parse commands JSON object")
@@ -420,13 +440,16 @@ class BotApiMethods:
         return True
 
     def get_my_commands(self, params: JSON) -> list[JSON]:
+        """getMyCommands: the command list for a scope and language."""
         return self.world.commands(params.get("scope"), params.get("language_code") or "")
 
     def delete_my_commands(self, params: JSON) -> bool:
+        """deleteMyCommands: forget the list for a scope and language."""
         self.world.set_commands(params.get("scope"), params.get("language_code"), None)
         return True
 
     def set_chat_menu_button(self, params: JSON) -> bool:
+        """setChatMenuButton: for one chat, or the default without chat_id."""
         chat_id = params.get("chat_id")
         if chat_id is not None:
             target_chat(self.world, params)
@@ -437,6 +460,7 @@ class BotApiMethods:
         return True
 
     def get_chat_menu_button(self, params: JSON) -> JSON:
+        """getChatMenuButton: the chat's button, else the default one."""
         buttons = self.world.menu_buttons
         button = buttons.get(params.get("chat_id")) or buttons.get(None)
         return button or {"type": "default"}
@@ -444,12 +468,14 @@ class BotApiMethods:
     # -- chats and their members --------------------------------------------------------------
 
     def send_chat_action(self, params: JSON) -> bool:
+        """sendChatAction: checked and otherwise ignored."""
         target_chat(self.world, params)
         if params.get("action") not in CHAT_ACTIONS:
             raise bad_request("wrong parameter action in request")
         return True
 
     def get_chat(self, params: JSON) -> JSON:
+        """getChat: the ChatFullInfo fields python-telegram-bot requires."""
         chat = target_chat(self.world, params)
         return {
             **chat.to_dict(),
@@ -465,6 +491,7 @@ class BotApiMethods:
         }
 
     def get_chat_member(self, params: JSON) -> JSON:
+        """getChatMember: a person's (or the bot's) status in a chat."""
         chat = target_chat(self.world, params)
         user_id = params.get("user_id")
         if not isinstance(user_id, int):
@@ -472,6 +499,7 @@ class BotApiMethods:
         return member_json(*self._status_of(chat, user_id))
 
     def get_chat_administrators(self, params: JSON) -> list[JSON]:
+        """getChatAdministrators: owner, admins, then the bot if it is one."""
         chat = target_chat(self.world, params)
         if not chat.is_group:
             raise bad_request("there are no administrators in the private chat")
@@ -485,6 +513,7 @@ class BotApiMethods:
         return admins
 
     def get_chat_member_count(self, params: JSON) -> int:
+        """getChatMemberCount: 2 in private; in a group, members and admins and the bot if in."""
         chat = target_chat(self.world, params)
         if not chat.is_group:
             return 2
@@ -510,6 +539,7 @@ class BotApiMethods:
 
 
 def _pin_rights(chat: SimChat) -> None:
+    """Pins in a group need the bot to be an administrator."""
     if chat.is_group and chat.bot_status != "administrator":
         raise bad_request("not enough rights to manage pinned messages in the chat")
 
