@@ -151,12 +151,29 @@ class LimitsConfig(_Frozen):
         return self
 
 
+_LUNAR_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|30)$")
+
+
 class HolidayConfig(_Frozen):
-    """A dated occasion claimers are reminded of ahead of time."""
+    """An occasion claimers are reminded of ahead of time: a date, or a lunar day each year."""
 
     name: str = Field(min_length=1, max_length=100)
-    date: CalendarDate
+    date: CalendarDate | None = None
+    lunar: str | None = None
     remind_before: list[Duration] = Field(default_factory=lambda: [timedelta(days=1)])
+
+    @field_validator("lunar")
+    @classmethod
+    def _lunar_day(cls, value: str | None) -> str | None:
+        if value is not None and not _LUNAR_DAY.match(value):
+            raise ValueError(f'expected a lunar month and day such as "09-09", got {value!r}')
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind_of_date(self) -> HolidayConfig:
+        if (self.date is None) == (self.lunar is None):
+            raise ValueError('give either date (e.g. 2027-02-06) or lunar (e.g. "09-09")')
+        return self
 
 
 def _parse_quiet_hours(value: Any) -> tuple[time, time] | None:
@@ -172,12 +189,52 @@ class RemindersConfig(_Frozen):
     """Follow-ups, holiday reminders, digests, and the hours when none are sent."""
 
     follow_up_after: Duration = timedelta(days=3)
+    # China's public holidays come from the holidays library; null: only the list below.
+    country: str | None = "CN"
+    country_remind_before: list[Duration] = Field(default_factory=lambda: [timedelta(days=3)])
     holidays: list[HolidayConfig] = Field(default_factory=list)
+    send_at: ClockTime = time(9, 0)
     unclaimed_digest: ClockTime | None = time(9, 0)
+    # A reminder due while the bot was down is sent at start if it is at most this late.
+    catch_up: Duration = timedelta(hours=12)
+    # How often the bot looks for reminders that are due.
+    check_every: Duration = timedelta(seconds=30)
     quiet_hours: Annotated[tuple[time, time] | None, BeforeValidator(_parse_quiet_hours)] = (
         time(22, 0),
         time(8, 0),
     )
+
+
+DEFAULT_CHECKLIST = {
+    "groceries": {"en": "Brought rice, flour, oil or eggs", "zh": "送米面油蛋"},
+    "fruit": {"en": "Brought fruit", "zh": "送水果"},
+    "couplets": {"en": "Brought couplets", "zh": "送春联"},
+    "cleaning": {"en": "Helped clean", "zh": "帮忙打扫"},
+    "talk": {"en": "Sat and talked", "zh": "陪伴聊天"},
+    "health": {"en": "Checked on health", "zh": "关心身体状况"},
+    "errand": {"en": "Ran an errand", "zh": "代办事务"},
+}
+
+
+class VisitsConfig(_Frozen):
+    """What a claimer can tick when logging a visit: key to label per language."""
+
+    checklist: dict[str, dict[str, str]] = Field(default_factory=lambda: dict(DEFAULT_CHECKLIST))
+
+    @field_validator("checklist")
+    @classmethod
+    def _labels(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        if not value:
+            raise ValueError("needs at least one item")
+        for key, labels in value.items():
+            if not re.fullmatch(r"[a-z0-9_]{1,20}", key):
+                raise ValueError(f"{key!r}: keys are 1-20 of a-z, 0-9 and _")
+            missing = {"zh", "en"} - set(labels)
+            if missing:
+                raise ValueError(f"{key}: no label in {', '.join(sorted(missing))}")
+            if any(not label or len(label) > 40 for label in labels.values()):
+                raise ValueError(f"{key}: each label 1-40 characters")
+        return value
 
 
 class LoggingConfig(_Frozen):
@@ -196,6 +253,7 @@ class Config(_Frozen):
     language: Literal["zh", "en"] = "zh"
     limits: LimitsConfig = LimitsConfig()
     reminders: RemindersConfig = RemindersConfig()
+    visits: VisitsConfig = VisitsConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @field_validator("coordinators", mode="before")

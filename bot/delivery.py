@@ -215,7 +215,7 @@ class CardKeeper:
         return await with_retries(
             lambda: self.bot.send_message(
                 need.chat_id,
-                card_text(need, self.language),
+                card_text(need, self.language, self.service.config.tz),
                 parse_mode=ParseMode.HTML,
                 reply_markup=card_markup(need, self.language),
             ),
@@ -250,7 +250,7 @@ class CardKeeper:
         try:
             await with_retries(
                 lambda: self.bot.edit_message_text(
-                    card_text(need, self.language),
+                    card_text(need, self.language, self.service.config.tz),
                     chat_id=need.chat_id,
                     message_id=message_id,
                     parse_mode=ParseMode.HTML,

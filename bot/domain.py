@@ -102,6 +102,7 @@ class Need:
     # ``card_version`` (None: not known to show any).
     version: int = 1
     card_version: int | None = None
+    last_visited_at: datetime | None = None
 
     @property
     def state(self) -> NeedState:
@@ -245,3 +246,48 @@ class StatusCounts:
     open: int
     claimed: int
     closed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """A claimer's visit to their household: what was done, a note, a photo, a concern."""
+
+    id: int
+    need_id: int
+    claim_id: int
+    volunteer_id: int
+    visited_at: datetime
+    done: tuple[str, ...]  # checklist keys (config visits.checklist)
+    note: str | None
+    photo_file_id: str | None
+    concern: bool
+
+
+class ReminderState(enum.StrEnum):
+    """Where one reminder occurrence stands; "sending" is marked before the send, so a crash
+    in between never sends it twice."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    MISSED = "missed"
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """One occurrence of a reminder: one message to one chat, due at one moment (UTC)."""
+
+    id: int
+    kind: str
+    key: str  # what makes it unique: planning the same occurrence twice adds nothing
+    due_at: datetime
+    chat_id: int | None
+    need_id: int | None
+    claim_id: int | None
+    parent_id: int | None
+    payload: dict[str, object]
+    state: ReminderState
+    attempts: int
+    last_error: str | None

@@ -262,6 +262,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Claimed by {name}",
         "zh": "已由 {name} 认领",
     },
+    "card_last_visit": {
+        "en": "Last visit: {date}",
+        "zh": "最近走访：{date}",
+    },
     "card_closed": {
         "en": "Closed.",
         "zh": "已关闭。",

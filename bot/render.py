@@ -6,7 +6,7 @@ All text from people (summaries, names, details) is escaped here, so it cannot i
 from __future__ import annotations
 
 import html
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -29,8 +29,11 @@ def holder_name(holder: Holder) -> str:
     return f"{name} ({html.escape(holder.team)})" if holder.team else name
 
 
-def card_text(need: Need, lang: str) -> str:
-    """The need card the group sees: number, public summary, state. Never private details."""
+def card_text(need: Need, lang: str, tz: tzinfo = UTC) -> str:
+    """The need card the group sees: number, public summary, state, the last visit's date.
+
+    Never private details, nor what a visit's note says.
+    """
     if need.state is NeedState.CLAIMED:
         assert need.holder is not None
         state = t(lang, "card_claimed", name=holder_name(need.holder))
@@ -38,6 +41,9 @@ def card_text(need: Need, lang: str) -> str:
         state = t(lang, "card_closed")
     else:
         state = t(lang, "card_open")
+    if need.last_visited_at is not None:
+        visited = need.last_visited_at.astimezone(tz).strftime("%Y-%m-%d")
+        state += "\n" + t(lang, "card_last_visit", date=visited)
     return f"{t(lang, 'card_title', id=need.id)}\n{html.escape(need.summary)}\n\n{state}"
 
 

@@ -90,7 +90,7 @@ async def show(update: Update, context: Context) -> None:
     # The latest claims only: a long history would pass Telegram's 4096 characters.
     history = (await svc.history(need_id))[-SHOW_HISTORY:]
     parts = [
-        card_text(need, lang),
+        card_text(need, lang, svc.config.tz),
         t(lang, "details_private") + "\n" + "\n".join(details_lines(details, lang)),
     ]
     if history:

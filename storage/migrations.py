@@ -134,4 +134,52 @@ MIGRATIONS: list[list[str]] = [
         )
         """
     ],
+    # 5: visits logged by claimers, and reminders: every occurrence a row, the source of truth
+    # (the scheduler only looks here), each sent at most once.
+    [
+        """
+        CREATE TABLE visits (
+            id            INTEGER PRIMARY KEY,
+            need_id       INTEGER NOT NULL REFERENCES needs (id),
+            claim_id      INTEGER NOT NULL REFERENCES claims (id),
+            volunteer_id  INTEGER NOT NULL REFERENCES people (user_id),
+            visited_at    TEXT NOT NULL,
+            done          TEXT NOT NULL DEFAULT '[]',
+            note          TEXT,
+            photo_file_id TEXT,
+            concern       INTEGER NOT NULL DEFAULT 0
+        )
+        """,
+        "CREATE INDEX visits_by_need ON visits (need_id, visited_at)",
+        "CREATE INDEX visits_by_claim ON visits (claim_id, visited_at)",
+        # The card shows the date of the last visit.
+        """
+        CREATE TRIGGER visit_logged AFTER INSERT ON visits
+        BEGIN UPDATE needs SET version = version + 1 WHERE id = NEW.need_id; END
+        """,
+        """
+        CREATE TABLE reminders (
+            id         INTEGER PRIMARY KEY,
+            kind       TEXT NOT NULL,
+            key        TEXT NOT NULL UNIQUE,
+            due_at     TEXT NOT NULL,
+            chat_id    INTEGER,
+            need_id    INTEGER REFERENCES needs (id),
+            claim_id   INTEGER REFERENCES claims (id),
+            parent_id  INTEGER REFERENCES reminders (id),
+            payload    TEXT,
+            state      TEXT NOT NULL DEFAULT 'pending' CHECK (
+                state IN ('pending', 'sending', 'sent', 'failed', 'cancelled', 'missed')
+            ),
+            attempts   INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_by INTEGER,
+            created_at TEXT NOT NULL,
+            sent_at    TEXT
+        )
+        """,
+        "CREATE INDEX reminders_due ON reminders (due_at) WHERE state = 'pending'",
+        "CREATE INDEX reminders_by_claim ON reminders (claim_id, kind)",
+        "CREATE INDEX reminders_by_parent ON reminders (parent_id)",
+    ],
 ]

@@ -32,7 +32,8 @@ from storage.db import Database, from_db_time, to_db_time
 _NEED_SELECT = """
     SELECT n.id, n.chat_id, n.card_message_id, n.summary, n.created_by, n.created_at,
            n.closed_at, n.version, n.card_version, c.id AS claim_id, c.volunteer_id, c.team,
-           c.claimed_at, p.display_name
+           c.claimed_at, p.display_name,
+           (SELECT MAX(visited_at) FROM visits WHERE need_id = n.id) AS last_visited_at
     FROM needs n
     LEFT JOIN claims c ON c.need_id = n.id AND c.released_at IS NULL
     LEFT JOIN people p ON p.user_id = c.volunteer_id
@@ -60,6 +61,7 @@ def _need(row: aiosqlite.Row) -> Need:
         holder=holder,
         version=row["version"],
         card_version=row["card_version"],
+        last_visited_at=from_db_time(row["last_visited_at"]),
     )
 
 
