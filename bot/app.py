@@ -20,7 +20,9 @@ from bot.config import Config
 from bot.delivery import CardKeeper
 from bot.i18n import LANGUAGES
 from bot.pacing import PacedRateLimiter
+from bot.reminders import ReminderService
 from bot.service import PairingService, utc_now
+from bot.visits import VisitService
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,8 @@ def build_application(
         keeper = CardKeeper(app.bot, service)
         service.on_needs_changed(keeper.needs_changed)
         app.bot_data[runtime.SERVICE] = service
+        app.bot_data[runtime.VISITS] = VisitService(db, config, clock)
+        app.bot_data[runtime.REMINDERS] = ReminderService(db, config, clock)
         app.bot_data[runtime.CARDS] = keeper
         log.info("started as @%s", app.bot.username)
         await set_commands(app)

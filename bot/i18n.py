@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.i18n_reminders import REMINDERS
+from bot.i18n_visits import VISITS
+
 LANGUAGES: Final = ("zh", "en")
 
 CATALOG: Final[dict[str, dict[str, str]]] = {
@@ -458,6 +461,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "zh": "出了点问题，请稍后重试。",
     },
 }
+
+
+# Each feature's strings live beside it; one catalog, and one key in one place only.
+for _part in (VISITS, REMINDERS):
+    assert not set(_part) & set(CATALOG), set(_part) & set(CATALOG)
+    CATALOG.update(_part)
 
 
 def pick_language(chosen: str | None, language_code: str | None, default: str) -> str:

@@ -9,9 +9,13 @@ from telegram.ext import Application, CallbackContext
 
 from bot.delivery import CardKeeper
 from bot.domain import Person
+from bot.reminders import ReminderService
 from bot.service import PairingService
+from bot.visits import VisitService
 
 SERVICE = "claimbot.service"
+VISITS = "claimbot.visits"
+REMINDERS = "claimbot.reminders"
 CARDS = "claimbot.cards"
 KNOWN_GROUPS = "claimbot.known_groups"
 
@@ -41,6 +45,20 @@ def service(context: CallbackContext[Any, Any, Any, Any]) -> PairingService:
     """The pairing service of this application."""
     value = context.bot_data[SERVICE]
     assert isinstance(value, PairingService)
+    return value
+
+
+def visits(context: CallbackContext[Any, Any, Any, Any]) -> VisitService:
+    """The visit service of this application."""
+    value = context.bot_data[VISITS]
+    assert isinstance(value, VisitService)
+    return value
+
+
+def reminders(context: CallbackContext[Any, Any, Any, Any]) -> ReminderService:
+    """The reminder service of this application."""
+    value = context.bot_data[REMINDERS]
+    assert isinstance(value, ReminderService)
     return value
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import claims, common, posting, records
+from handlers import claims, common, posting, records, reminders, visits
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
@@ -17,5 +17,7 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     common.register(app)
     posting.register(app)
     records.register(app)
+    visits.register(app)
+    reminders.register(app)
     claims.register_fallbacks(app)
     common.register_fallbacks(app)
