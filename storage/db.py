@@ -62,6 +62,7 @@ class Database:
         self._other_writers = 0  # tasks holding or waiting for the writer, other than claims
         self._kept_needs: dict[int, Need] = {}
         self._languages: dict[int, str] = {}  # every chosen language
+        self._log_unread = False
 
     async def open(self) -> None:
         """Open both connections, bring the schema up to date, and check the file is writable.
@@ -197,6 +198,7 @@ class Database:
         except BaseException:
             # Also when cancelled: aiosqlite still runs what was queued (a BEGIN, a COMMIT),
             # and this ROLLBACK is queued after it, so no transaction is left open.
+            self._lost_track()
             with contextlib.suppress(sqlite3.OperationalError):
                 await conn.execute("ROLLBACK")
             raise
@@ -206,17 +208,33 @@ class Database:
         """One write statement, committed on its own, in turn; returns the rows it changed."""
         async with self.serialised() as conn:
             changes = conn.total_changes
-            cursor = await conn.execute(sql, tuple(params))
-            # Without a transaction the change log is committed with the statement; it is
-            # read afterwards, and only if triggers changed more rows than the statement.
-            rowcount = cursor.rowcount
-            changed = await self._changed_needs(conn, changes + rowcount)
+            try:
+                cursor = await conn.execute(sql, tuple(params))
+                # Without a transaction the change log is committed with the statement; it
+                # is read afterwards, and only if triggers changed more rows than it did.
+                rowcount = cursor.rowcount
+                changed = await self._changed_needs(conn, changes + rowcount)
+            except BaseException:
+                self._lost_track()
+                raise
         self._tell(changed)
         return rowcount
 
+    def _lost_track(self) -> None:
+        # A write failed or was cancelled while aiosqlite may still run what it queued: what
+        # is kept may be out of date, and the change log may hold rows nobody read.
+        self._kept_needs.clear()
+        self._log_unread = True
+
     async def _changed_needs(self, conn: aiosqlite.Connection, changes: int) -> list[int]:
-        if conn.total_changes == changes:
+        if conn.total_changes == changes and not self._log_unread:
             return []  # nothing written since: no trip for the change log
+        if self._log_unread:
+            self._log_unread = False
+            rows = await conn.execute_fetchall(
+                "SELECT user_id, language FROM people WHERE language IS NOT NULL"
+            )
+            self._languages = {user_id: language for user_id, language in rows}
         rows = await conn.execute_fetchall("DELETE FROM changes RETURNING kind, id, language")
         changed = []
         for kind, key, language in rows:

@@ -513,3 +513,27 @@ async def test_the_oldest_kept_needs_make_room(db, monkeypatch):
         await needs.claim(db, need_id, actor(5), 9, NOW)
     kept = [db.kept_need(need_id) is not None for need_id in ids]
     assert kept == [False, False, True, True, True]
+
+
+async def test_a_write_cancelled_in_flight_leaves_nothing_kept_out_of_date(db):
+    need_id = await post(db)
+    await needs.set_card(db, need_id, 100, 1)
+    await needs.claim(db, need_id, actor(5), 3, NOW, CardRef(GROUP_ID, 100))
+    assert db.kept_need(need_id) is not None
+    gate = threading.Event()
+    await db.writer.create_function("wait_for_gate", 0, lambda: gate.wait(5))
+    busy = asyncio.ensure_future(db.writer.execute("SELECT wait_for_gate()"))
+    await asyncio.sleep(0.01)
+    # A new card is recorded, and its caller cancelled while the statement is queued:
+    # aiosqlite still runs it.
+    moving = asyncio.ensure_future(needs.set_card(db, need_id, 200, 2))
+    await asyncio.sleep(0.01)
+    moving.cancel()
+    await asyncio.sleep(0.01)
+    gate.set()
+    await asyncio.gather(busy, moving, return_exceptions=True)
+    new_card = CardRef(GROUP_ID, 200)
+    tap = await needs.claim(db, need_id, actor(6), 3, NOW, new_card)
+    assert tap.outcome is ClaimOutcome.TAKEN, "not told the new card is not the need's"
+    await people.upsert(db, actor(7), NOW)  # the next write reads what the log still holds
+    assert (await needs.get(db, need_id)).card_message_id == 200
