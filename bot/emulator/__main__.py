@@ -33,8 +33,9 @@ def describe(message: SimMessage) -> str:
         if on
     )
     body = message.text if message.text is not None else f"[document] {message.caption or ''}"
-    buttons = " ".join(f"[{b.get('text')}|{b.get('callback_data', b.get('url'))}]"
-                       for b in message.iter_buttons())
+    buttons = " ".join(
+        f"[{b.get('text')}|{b.get('callback_data', b.get('url'))}]" for b in message.iter_buttons()
+    )
     return f"#{message.message_id}{flags} {body} {buttons}".rstrip()
 
 

@@ -110,13 +110,10 @@ def _check_button(button: object) -> None:
         )
     if len(BUTTON_KINDS.intersection(button)) != 1:
         raise bad_request(
-            "can't parse inline keyboard button: Text buttons are unallowed in the "
-            "inline keyboard"
+            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
         )
     data = button.get("callback_data")
-    if "callback_data" in button and not (
-        isinstance(data, str) and 1 <= len(data.encode()) <= 64
-    ):
+    if "callback_data" in button and not (isinstance(data, str) and 1 <= len(data.encode()) <= 64):
         raise bad_request("BUTTON_DATA_INVALID")
     url = button.get("url")
     if "url" in button and not (

@@ -171,7 +171,7 @@ def _start_tag(source: str, index: int, end: int, position: int) -> _OpenTag:
     if name == "span" and attributes.get("class") != "tg-spoiler":
         raise EntityParseError('Tag "span" must have class "tg-spoiler"')
     if name == "tg-emoji" and not attributes.get("emoji-id", "").isdigit():
-        raise EntityParseError('Custom emoji entity must contain a tg://emoji URL')
+        raise EntityParseError("Custom emoji entity must contain a tg://emoji URL")
     return _OpenTag(name, position, attributes)
 
 

@@ -46,9 +46,7 @@ class BotApiEmulator(World):
         bot_id, _, secret = token.partition(":")
         if not bot_id.isdigit() or not secret:
             raise ValueError("a bot token looks like '123456:secret'")
-        super().__init__(
-            int(bot_id), bot_username, bot_name=bot_name, clock=clock, limits=limits
-        )
+        super().__init__(int(bot_id), bot_username, bot_name=bot_name, clock=clock, limits=limits)
         self.token: Final = token
         self.record_calls = record_calls
         self.calls: list[ApiCall] = []
@@ -236,9 +234,10 @@ class BotApiEmulator(World):
                 what = inspect.getsource(predicate).strip()
             except (OSError, TypeError):
                 what = getattr(predicate, "__qualname__", repr(predicate))
-        recent = ", ".join(
-            f"{call.method}={call.status}" for call in self.calls[-8:]
-        ) or "none recorded"
+        recent = (
+            ", ".join(f"{call.method}={call.status}" for call in self.calls[-8:])
+            or "none recorded"
+        )
         return (
             f"not within {timeout} s: {what}; pending updates: {self.pending_updates}; "
             f"last API calls: {recent}"

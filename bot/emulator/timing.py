@@ -149,7 +149,7 @@ class FaultPlan:
         return method.lower() in self._methods
 
     def decide(self) -> str | None:
-        """"error", "drop" or None (answer normally) for one matching call."""
+        """ "error", "drop" or None (answer normally) for one matching call."""
         faults = self.faults
         if not faults.error_rate and not faults.drop_rate:
             return None
