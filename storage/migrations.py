@@ -182,4 +182,20 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX reminders_by_claim ON reminders (claim_id, kind)",
         "CREATE INDEX reminders_by_parent ON reminders (parent_id)",
     ],
+    # 6: a visit being logged in private chat, one form per claimer, so a restart in the
+    # middle of it loses nothing ticked or typed. Finishing it turns it into a row of visits.
+    [
+        """
+        CREATE TABLE visit_drafts (
+            user_id       INTEGER PRIMARY KEY REFERENCES people (user_id),
+            claim_id      INTEGER NOT NULL REFERENCES claims (id),
+            need_id       INTEGER NOT NULL REFERENCES needs (id),
+            step          TEXT NOT NULL CHECK (step IN ('done', 'note', 'photo', 'concern')),
+            done          TEXT NOT NULL DEFAULT '[]',
+            note          TEXT,
+            photo_file_id TEXT,
+            updated_at    TEXT NOT NULL
+        )
+        """
+    ],
 ]
