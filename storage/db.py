@@ -90,6 +90,9 @@ class Database:
 
     async def _connect(self) -> aiosqlite.Connection:
         path = str(self.path)
+        # A file sqlite cannot open at all (a folder, say) is refused here, before aiosqlite
+        # starts a thread that would outlive the refusal.
+        sqlite3.connect(path).close()
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
         conn = aiosqlite.connect(path, isolation_level=None, iter_chunk_size=64)
         await conn

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -537,3 +538,22 @@ async def test_a_write_cancelled_in_flight_leaves_nothing_kept_out_of_date(db):
     assert tap.outcome is ClaimOutcome.TAKEN, "not told the new card is not the need's"
     await people.upsert(db, actor(7), NOW)  # the next write reads what the log still holds
     assert (await needs.get(db, need_id)).card_message_id == 200
+
+
+def test_a_path_sqlite_cannot_open_leaves_no_thread_behind(tmp_path, monkeypatch):
+    """Refused before aiosqlite starts a thread: one left stopping after its event loop
+    closed would fail in the background (seen when `claimbot run` checked a folder)."""
+    errors: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    folder = tmp_path / "a-folder.db"
+    folder.mkdir()
+
+    async def open_it() -> None:
+        async with Database(folder):
+            pass
+
+    for _ in range(20):
+        with pytest.raises(sqlite3.Error):
+            asyncio.run(open_it())
+    time.sleep(0.2)
+    assert errors == []
