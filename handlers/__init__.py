@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import claims, common, posting, records, reminders, visits
+from handlers import claims, common, export, posting, records, reminders, visits
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
@@ -19,5 +19,6 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     records.register(app)
     visits.register(app)
     reminders.register(app)
+    export.register(app)
     claims.register_fallbacks(app)
     common.register_fallbacks(app)
