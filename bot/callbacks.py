@@ -21,6 +21,14 @@ PRIVACY_MOVE: Final = "pv:m"
 PRIVACY_KEEP: Final = "pv:k"
 # A deep link opened by a claimer who had not started the bot when they won.
 DETAILS_LINK: Final = re.compile(r"^d_([1-9]\d{0,11})\Z")
+# Log a visit: the button names the pairing (the claim), as Release does.
+LOG_VISIT: Final = re.compile(r"^v:([1-9]\d{0,11})\Z")
+# The visit form's buttons name the pairing and what they act on, so a button of an older
+# form or of a step already done changes nothing: tick a checklist item; leave a step as it
+# is (Next, Skip); all well (n) or needs help now (y).
+VISIT_TICK: Final = re.compile(r"^vt:([1-9]\d{0,11}):([a-z0-9_]{1,20})\Z")
+VISIT_ON: Final = re.compile(r"^vo:([1-9]\d{0,11}):(done|note|photo)\Z")
+VISIT_CONCERN: Final = re.compile(r"^vc:([1-9]\d{0,11}):([yn])\Z")
 
 
 def claim_data(need_id: int) -> str:
@@ -43,6 +51,32 @@ def details_payload(claim_id: int) -> str:
     return f"d_{claim_id}"
 
 
+def log_visit_data(claim_id: int) -> str:
+    """Callback data of a Log a visit button; it names the pairing."""
+    return f"v:{claim_id}"
+
+
+def visit_tick_data(claim_id: int, key: str) -> str:
+    """Callback data of a checklist item in the visit form."""
+    return f"vt:{claim_id}:{key}"
+
+
+def visit_on_data(claim_id: int, step: str) -> str:
+    """Callback data of Next (at the checklist) or Skip (note, photo) in the visit form."""
+    return f"vo:{claim_id}:{step}"
+
+
+def visit_concern_data(claim_id: int, concern: bool) -> str:
+    """Callback data of All well / Needs help now, the visit form's last step."""
+    return f"vc:{claim_id}:{'y' if concern else 'n'}"
+
+
+def parse_pair(pattern: re.Pattern[str], data: str | None) -> tuple[int, str] | None:
+    """The number and the word in ``data`` if it matches ``pattern`` exactly, else None."""
+    match = pattern.match(data) if data else None
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
 def parse_choice(pattern: re.Pattern[str], data: str | None) -> str | None:
     """The word in ``data`` if it matches ``pattern`` exactly, else None."""
     match = pattern.match(data) if data else None
@@ -55,3 +89,4 @@ def parse_id(pattern: re.Pattern[str], data: str | None) -> int | None:
         return None
     match = pattern.match(data)
     return int(match.group(1)) if match else None
+

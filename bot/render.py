@@ -6,12 +6,14 @@ All text from people (summaries, names, details) is escaped here, so it cannot i
 from __future__ import annotations
 
 import html
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
-from bot.domain import ClaimRecord, Holder, Need, NeedState, Pairing, PrivateDetails
+from bot.domain import ClaimRecord, Holder, Need, NeedState, Pairing, PrivateDetails, Visit
 from bot.i18n import t
 
 _DETAIL_LABELS = (
@@ -78,11 +80,21 @@ def details_message(need: Need, details: PrivateDetails, lang: str) -> str:
     )
 
 
-def release_markup(claim_id: int, lang: str) -> InlineKeyboardMarkup:
-    """The Release button under a claimer's private message; it names the pairing."""
-    data = callbacks.release_data(claim_id)
+def pairing_markup(claim_id: int, lang: str) -> InlineKeyboardMarkup:
+    """Log a visit and Release under a claimer's private message; both name the pairing."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t(lang, "button_release"), callback_data=data)]]
+        [
+            [
+                InlineKeyboardButton(
+                    t(lang, "button_log_visit"), callback_data=callbacks.log_visit_data(claim_id)
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    t(lang, "button_release"), callback_data=callbacks.release_data(claim_id)
+                )
+            ],
+        ]
     )
 
 
@@ -93,25 +105,87 @@ def pairing_line(pairing: Pairing, lang: str, tz: tzinfo) -> str:
     return t(lang, "mine_item", id=pairing.need.id, summary=summary, date=since)
 
 
-def history_lines(history: list[ClaimRecord], lang: str, tz: tzinfo) -> list[str]:
-    """A need's claim history for coordinators, oldest first."""
-    lines = []
-    for record in history:
-        until = ""
+# Longer notes are cut in a household's history, so more entries fit in one message.
+HISTORY_NOTE_LENGTH = 300
+
+
+def household_lines(
+    claims: list[ClaimRecord],
+    visits: list[Visit],
+    labels: Callable[[str], str],
+    lang: str,
+    tz: tzinfo,
+) -> list[str]:
+    """A household's history, oldest first: claims, releases, and visits (what was done, as
+    ``labels`` names it, the note, a concern, whether there is a photo). One entry a string."""
+    names = {record.id: _claimer(record) for record in claims}
+    entries: list[tuple[datetime, int, int, str]] = []
+    for record in claims:
+        key = "household_assigned" if record.assigned_by is not None else "household_claimed"
+        line = t(lang, key, at=_local(record.claimed_at, tz), name=names[record.id])
+        entries.append((record.claimed_at, 0, record.id, line))
         if record.released_at is not None:
-            until = t(
+            reason = t(lang, f"reason_{record.release_reason}")
+            line = t(
                 lang,
-                "history_until",
-                released=_local(record.released_at, tz),
-                reason=t(lang, f"reason_{record.release_reason}"),
+                "household_ended",
+                at=_local(record.released_at, tz),
+                name=names[record.id],
+                reason=reason,
             )
-        name = html.escape(record.volunteer_name)
-        if record.team:
-            name += f" ({html.escape(record.team)})"
-        lines.append(
-            t(lang, "history_item", claimed=_local(record.claimed_at, tz), name=name, until=until)
-        )
-    return lines
+            entries.append((record.released_at, 2, record.id, line))
+    for visit in visits:
+        name = names.get(visit.claim_id, str(visit.volunteer_id))
+        entries.append((visit.visited_at, 1, visit.id, _visit_line(visit, name, labels, lang, tz)))
+    return [line for *_, line in sorted(entries)]
+
+
+def _visit_line(
+    visit: Visit, name: str, labels: Callable[[str], str], lang: str, tz: tzinfo
+) -> str:
+    done = ", ".join(labels(key) for key in visit.done) or t(lang, "visit_nothing_ticked")
+    line = t(lang, "household_visit", at=_local(visit.visited_at, tz), name=name, done=done)
+    marks = [t(lang, "household_concern")] if visit.concern else []
+    marks += [t(lang, "household_photo")] if visit.photo_file_id else []
+    if marks:
+        line += " · " + " · ".join(marks)
+    if visit.note:
+        note = html.escape(_shorten(visit.note, HISTORY_NOTE_LENGTH))
+        line += "\n    " + t(lang, "household_note", note=note)
+    return line
+
+
+def _claimer(record: ClaimRecord) -> str:
+    name = html.escape(record.volunteer_name)
+    return f"{name} ({html.escape(record.team)})" if record.team else name
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def telegram_length(text: str) -> int:
+    """How long Telegram counts an HTML message: the text its markup shows, in UTF-16 units."""
+    shown = html.unescape(_TAG.sub("", text))
+    return len(shown.encode("utf-16-le")) // 2
+
+
+def latest_that_fit(lines: list[str], budget: int, most: int, lang: str) -> list[str]:
+    """The newest ``lines`` (at most ``most``) whose total, one per line, stays within
+    ``budget`` as Telegram counts; oldest first, after a line saying how many earlier ones
+    were left out."""
+    earlier = t(lang, "household_earlier", count=len(lines))
+    room = budget - telegram_length(earlier) - 1
+    kept: list[str] = []
+    for line in reversed(lines):
+        size = telegram_length(line) + 1
+        if size > room or len(kept) == most:
+            break
+        kept.append(line)
+        room -= size
+    kept.reverse()
+    if len(kept) < len(lines):
+        kept.insert(0, t(lang, "household_earlier", count=len(lines) - len(kept)))
+    return kept
 
 
 def _local(moment: datetime, tz: tzinfo) -> str:

@@ -24,7 +24,7 @@ from bot.domain import (
     ReleaseResult,
 )
 from bot.i18n import t
-from bot.render import details_message, holder_name, release_markup
+from bot.render import details_message, holder_name, pairing_markup
 from bot.runtime import Context, cards, service
 from bot.service import parse_need_number
 from handlers.common import actor_of, coordinator_lang, reply
@@ -51,7 +51,7 @@ async def deliver_details(context: Context, need: Need, user_id: int, lang: str)
     if details is None or need.holder is None:
         return Delivery.FAILED
     text = details_message(need, details, lang)
-    markup = release_markup(need.holder.claim_id, lang)
+    markup = pairing_markup(need.holder.claim_id, lang)
     delivery = await send_private(context.bot, user_id, text, markup)
     if delivery is Delivery.UNREACHABLE:
         await svc.unreachable(user_id)

@@ -21,7 +21,7 @@ from telegram.ext import (
 from bot import callbacks
 from bot.domain import Actor
 from bot.i18n import t
-from bot.render import details_message, release_markup
+from bot.render import details_message, pairing_markup
 from bot.runtime import Context, cards, known_groups, service
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ async def start(update: Update, context: Context) -> None:
         await update.effective_message.reply_text(  # type: ignore[union-attr]
             details_message(need, details, lang),
             parse_mode=ParseMode.HTML,
-            reply_markup=release_markup(need.holder.claim_id, lang),
+            reply_markup=pairing_markup(need.holder.claim_id, lang),
         )
         return
     await reply(update, t(lang, "start_welcome", name=html.escape(user.first_name)))

@@ -1,9 +1,11 @@
-"""Records: /mine (a volunteer's pairings), /status (progress), /show (for coordinators)."""
+"""Records: /mine (a volunteer's pairings), /status (progress), /show (a household's record)."""
 
 from __future__ import annotations
 
+import html
+
 from telegram import Update
-from telegram.constants import ParseMode
+from telegram.constants import MessageLimit, ParseMode
 from telegram.ext import Application, CommandHandler
 
 from bot.i18n import t
@@ -11,15 +13,20 @@ from bot.render import (
     card_text,
     details_lines,
     details_message,
-    history_lines,
+    household_lines,
+    latest_that_fit,
     pairing_line,
-    release_markup,
+    pairing_markup,
+    telegram_length,
 )
-from bot.runtime import Context, service
+from bot.runtime import Context, service, visits
 from bot.service import parse_need_number
-from handlers.common import coordinator_lang, is_private, private_link, reply
+from bot.visits import Household
+from handlers.common import is_private, private_link, reply
 
-SHOW_HISTORY = 15
+# A household's history shows at most this many entries, the latest (and fewer if they
+# would pass Telegram's 4096 characters).
+SHOW_HISTORY = 30
 
 
 async def mine(update: Update, context: Context) -> None:
@@ -45,7 +52,7 @@ async def mine(update: Update, context: Context) -> None:
         await message.reply_text(
             details_message(pairing.need, details, lang),
             parse_mode=ParseMode.HTML,
-            reply_markup=release_markup(pairing.claim_id, lang),
+            reply_markup=pairing_markup(pairing.claim_id, lang),
         )
 
 
@@ -69,34 +76,52 @@ async def status(update: Update, context: Context) -> None:
 
 
 async def show(update: Update, context: Context) -> None:
-    """/show <number>: a coordinator sees a need's private details and claim history."""
-    user, lang = update.effective_user, await coordinator_lang(update, context)
-    if user is None or lang is None:
+    """/show <number>: a household's private details and history, for coordinators and the
+    household's current claimer, in private chat only."""
+    user = update.effective_user
+    if user is None:
         return
-    svc = service(context)
-    if not is_private(update):
+    svc, lang = service(context), context.lang
+    coordinator = svc.is_coordinator(user.id)
+    if coordinator and not is_private(update):
         # Private details must never be shown in a group, even to a coordinator asking there.
         await reply(update, t(lang, "private_only", link=private_link(context)))
         return
     need_id = parse_need_number(" ".join(context.args or []))
     if need_id is None:
-        await reply(update, t(lang, "show_usage"))
+        await reply(update, t(lang, "show_usage" if coordinator else "not_coordinator"))
         return
-    need = await svc.need(need_id)
-    details = await svc.details_for(need_id, user.id)
-    if need is None or details is None:
-        await reply(update, t(lang, "need_not_found", id=need_id))
-        return
-    # The latest claims only: a long history would pass Telegram's 4096 characters.
-    history = (await svc.history(need_id))[-SHOW_HISTORY:]
+    household = await visits(context).household(need_id, user.id)
+    if household is None:
+        # Anyone but a coordinator or the holder hears what they heard before holders could.
+        key = "need_not_found" if coordinator else "not_coordinator"
+        await reply(update, t(lang, key, id=need_id))
+    elif not is_private(update):
+        await reply(update, t(lang, "private_only", link=private_link(context)))
+    else:
+        await reply(update, household_text(household, lang, context))
+
+
+def household_text(household: Household, lang: str, context: Context) -> str:
+    """The need, its private details and its history, the latest entries that fit."""
+    vs = visits(context)
     parts = [
-        card_text(need, lang, svc.config.tz),
-        t(lang, "details_private") + "\n" + "\n".join(details_lines(details, lang)),
+        card_text(household.need, lang, vs.config.tz),
+        t(lang, "details_private") + "\n" + "\n".join(details_lines(household.details, lang)),
     ]
-    if history:
-        lines = history_lines(history, lang, svc.config.tz)
-        parts.append(t(lang, "show_history") + "\n" + "\n".join(lines))
-    await reply(update, "\n\n".join(parts))
+    lines = household_lines(
+        household.claims,
+        household.visits,
+        lambda key: html.escape(vs.label(key, lang)),
+        lang,
+        vs.config.tz,
+    )
+    if not lines:
+        return "\n\n".join(parts)
+    title = t(lang, "household_history")
+    budget = MessageLimit.MAX_TEXT_LENGTH - telegram_length("\n\n".join([*parts, title, ""]))
+    kept = latest_that_fit(lines, budget, SHOW_HISTORY, lang)
+    return "\n\n".join([*parts, title + "\n" + "\n".join(kept)])
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
