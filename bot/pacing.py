@@ -5,8 +5,10 @@ in one chat, and answers 429 with ``retry_after`` beyond them. PTB's AIORateLimi
 it admits a request, not when the request reaches the wire, and pauses everything on any 429,
 so under a fan-out it drew 429s and reached a fraction of the allowed rate.
 ``PacedRateLimiter`` keeps each limit as Telegram counts it, from what we know for sure at our
-end, and a 429 holds back only what it concerns. How it was shaped and what it reaches:
-BENCHMARKS.md, "Pacing: how the limiter was shaped".
+end, and a 429 holds back only what it concerns. Bulk sends (a reminder fan-out) only fill
+what urgent ones (a winner's details, a card edit, a reply) leave. How it was shaped and what
+it reaches: BENCHMARKS.md, "Pacing: how the limiter was shaped" and "Reminder fan-out with
+urgent sends first".
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import itertools
 import logging
 import math
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar, TypeAlias
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 Result: TypeAlias = bool | dict[str, Any] | list[dict[str, Any]]
 Callback: TypeAlias = Callable[..., Coroutine[Any, Any, Result]]
 ChatKey: TypeAlias = int | str
+# A call's ``rate_limit_args``: its max_retries, or {"bulk": True, "max_retries": n}.
+RateLimitArgs: TypeAlias = int | Mapping[str, object]
 
 # Added to every retry_after: Telegram's seconds are whole, and a retry right on the boundary
 # can land a moment before the window has moved on.
@@ -57,6 +61,21 @@ def retry_seconds(error: RetryAfter) -> float:
     """How long Telegram asked us to wait, whether PTB gives a timedelta or (old) an int."""
     wait = error.retry_after
     return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+
+
+def request_options(args: RateLimitArgs | None, max_retries: int) -> tuple[int, bool]:
+    """A call's retries and whether it is bulk, from its ``rate_limit_args``."""
+    if isinstance(args, Mapping):
+        unknown = set(args) - {"bulk", "max_retries"}
+        if unknown:
+            raise ValueError(f"rate_limit_args: unknown keys {sorted(unknown)}")
+        retries = args.get("max_retries", max_retries)
+        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+            raise ValueError(f"rate_limit_args: max_retries must be an int >= 0, not {retries!r}")
+        return retries, bool(args.get("bulk", False))
+    if isinstance(args, int) and not isinstance(args, bool):
+        return args, False
+    return max_retries, False
 
 
 def chat_key(chat_id: object) -> ChatKey | None:
@@ -144,37 +163,63 @@ class Window:
         return answered[-room] + self.seconds
 
 
-class _Slots:
-    """``size`` sending slots, handed out by arrival ticket (lowest first), not by asking order.
+URGENT = 0
+BULK = 1
 
-    A request that waited for its chat's turn or its group's window asks late; by its ticket
-    it still goes before everything that arrived after it.
+
+@dataclass(eq=False, slots=True)
+class _Place:
+    """A paced request's place in every queue: urgent before bulk, then by arrival ticket.
+
+    A bulk request that holds a chat's turn an urgent one waits for is made urgent (``rank``),
+    so the urgent one never waits behind the fan-out by way of its chat.
     """
 
-    __slots__ = ("_free", "_waiters")
+    ticket: int
+    rank: int
+
+
+class _Slots:
+    """``size`` slots, handed out by place (urgent first, then lowest ticket), not asking order.
+
+    A request that waited for its chat's turn or its group's window asks late; by its ticket
+    it still goes before everything of its rank that arrived after it.
+    """
+
+    __slots__ = ("_free", "_waiters", "_waiting")
 
     def __init__(self, size: int) -> None:
         self._free = size
-        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._waiting: dict[int, asyncio.Future[None]] = {}  # by ticket, for ``hurry``
 
-    async def acquire(self, ticket: int) -> None:
-        """Take a free slot, or wait until one is handed over to this ticket."""
+    async def acquire(self, place: _Place) -> None:
+        """Take a free slot, or wait until one is handed over to this place."""
         if self._free > 0:  # a free slot means nobody waits: release hands slots over
             self._free -= 1
             return
         waiter = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiters, (ticket, waiter))
+        heapq.heappush(self._waiters, (place.rank, place.ticket, waiter))
+        self._waiting[place.ticket] = waiter
         try:
             await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self.release()  # handed a slot just as it was cancelled: pass it on
             raise
+        finally:
+            del self._waiting[place.ticket]
+
+    def hurry(self, place: _Place) -> None:
+        """Move a waiting place up to its new rank (its old entry is skipped once served)."""
+        waiter = self._waiting.get(place.ticket)
+        if waiter is not None:
+            heapq.heappush(self._waiters, (place.rank, place.ticket, waiter))
 
     def release(self) -> None:
-        """Hand the slot to the waiting request that arrived first, or free it."""
+        """Hand the slot to the first waiting place, or free it."""
         while self._waiters:
-            _, waiter = heapq.heappop(self._waiters)
+            _, _, waiter = heapq.heappop(self._waiters)
             if not waiter.done():
                 waiter.set_result(None)
                 return
@@ -182,30 +227,33 @@ class _Slots:
 
 
 class _Turns:
-    """One request per chat at a time, in the order they came.
+    """One request per chat at a time: urgent ones first, then in the order they came.
 
     A fan-out sends one message to each of thousands of chats, and all of them enter at once:
-    a chat nobody else waits for costs a dictionary entry and nothing more (no lock, no
-    queue), so letting them in holds back the first sends as little as it can.
+    a chat nobody else waits for costs a dictionary entry and nothing more (no queue), so
+    letting them in holds back the first sends as little as it can.
     """
 
-    __slots__ = ("_queues",)
+    __slots__ = ("_holders", "_queues")
 
     def __init__(self) -> None:
-        # A chat whose turn is taken; its queue of waiting requests, once there is one.
-        self._queues: dict[ChatKey, deque[asyncio.Future[None]] | None] = {}
+        self._holders: dict[ChatKey, _Place] = {}  # whose turn each busy chat is
+        self._queues: dict[ChatKey, list[tuple[int, int, _Place, asyncio.Future[None]]]] = {}
 
-    async def take(self, chat: ChatKey) -> None:
-        """Take the chat's turn, waiting for the requests before this one to give it up."""
-        queues = self._queues
-        if chat not in queues:
-            queues[chat] = None
+    def holder(self, chat: ChatKey) -> _Place | None:
+        """The request whose turn it is in the chat, if any."""
+        return self._holders.get(chat)
+
+    async def take(self, chat: ChatKey, place: _Place) -> None:
+        """Take the chat's turn, waiting for the requests ahead of this one to give it up."""
+        if chat not in self._holders:
+            self._holders[chat] = place
             return
-        queue = queues[chat]
+        queue = self._queues.get(chat)
         if queue is None:
-            queue = queues[chat] = deque()
+            queue = self._queues[chat] = []
         waiter = asyncio.get_running_loop().create_future()
-        queue.append(waiter)
+        heapq.heappush(queue, (place.rank, place.ticket, place, waiter))
         try:
             await waiter
         except asyncio.CancelledError:
@@ -214,26 +262,34 @@ class _Turns:
             raise
 
     def give(self, chat: ChatKey) -> None:
-        """Hand the chat's turn to the next waiting request, or free it."""
-        queue = self._queues[chat]
+        """Hand the chat's turn to the first waiting request, or free it."""
+        queue = self._queues.get(chat)
         while queue:
-            waiter = queue.popleft()
+            _, _, place, waiter = heapq.heappop(queue)
             if not waiter.done():
+                self._holders[chat] = place
                 waiter.set_result(None)
                 return
-        del self._queues[chat]
+        self._queues.pop(chat, None)
+        del self._holders[chat]
 
 
-class PacedRateLimiter(BaseRateLimiter[int]):
+class PacedRateLimiter(BaseRateLimiter[RateLimitArgs]):
     """PTB rate limiter that keeps a steady ``share`` of Telegram's flood limits.
+
+    A request made with ``rate_limit_args={"bulk": True}`` (a reminder fan-out) is bulk; every
+    other one is urgent (a winner's details, a card edit, a reply) and goes before every bulk
+    request still waiting, in each step below: bulk only fills what urgent ones leave.
 
     Requests without a chat (getMe, setMyCommands...), reads (get*) and answers with a
     deadline (answerCallbackQuery...) go out at once and are never held by a 429 pause; a
     429 of their own is waited out by that request alone, and an answer is never retried.
     A request that puts something in a chat, in order:
 
-    1. waits for the chat's turn: one request per chat at a time, first come first served, so
-       a chat's messages arrive in the order they were sent, retries included;
+    1. waits for the chat's turn: one request per chat at a time, urgent first, then first
+       come first served, so a chat's messages of one kind arrive in the order they were
+       sent, retries included; a bulk request holding the turn an urgent one waits for is made
+       urgent;
     2. waits out the chat's 429 pause; in a group, until the group's window has room; in a
        private chat, if ``private_per_second`` is given, until ``1 / private_per_second``
        after the answer to its previous message there;
@@ -243,8 +299,8 @@ class PacedRateLimiter(BaseRateLimiter[int]):
 
     A 429 pauses the chat it came from for its ``retry_after`` + ``PAUSE_MARGIN``, and every
     paced request if another chat is still paused (see ``_pause``). The request is retried up
-    to ``max_retries`` times (``rate_limit_args``, an int, overrides it per call); after that
-    the ``RetryAfter`` goes to the caller.
+    to ``max_retries`` times (``rate_limit_args``: an int, or ``"max_retries"`` beside
+    ``"bulk"``, overrides it per call); after that the ``RetryAfter`` goes to the caller.
 
     As with AIORateLimiter, a group addressed once by id and once by @username counts as two.
     """
@@ -304,7 +360,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         self._private_interval = 0.0 if private_per_second is None else 1 / private_per_second
         # asyncio's primitives bind to the running loop on first use, not here.
         self._sending = _Slots(in_flight)
-        self._wire = asyncio.Lock()
+        self._wire = _Slots(1)
         self._tickets = itertools.count()
         self._turns = _Turns()
         self._overall_due = -math.inf
@@ -334,24 +390,31 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: RateLimitArgs | None,
     ) -> Result:
         """Send one request: paced if it puts a message in a chat, at once otherwise."""
-        retries = self._max_retries
-        if isinstance(rate_limit_args, int) and not isinstance(rate_limit_args, bool):
-            retries = rate_limit_args
+        retries, bulk = request_options(rate_limit_args, self._max_retries)
         if endpoint in DEADLINE_ANSWERS:
             return await callback(*args, **kwargs)
         chat = chat_key(data.get("chat_id"))
         if chat is None or endpoint.startswith("get"):
             return await self._unpaced(callback, args, kwargs, endpoint, retries)
-        ticket = next(self._tickets)
+        place = _Place(next(self._tickets), BULK if bulk else URGENT)
         turns = self._turns
-        await turns.take(chat)
+        if not bulk:
+            self._hurry(turns.holder(chat))
+        await turns.take(chat, place)
         try:
-            return await self._paced(callback, args, kwargs, endpoint, chat, ticket, retries)
+            return await self._paced(callback, args, kwargs, endpoint, chat, place, retries)
         finally:
             turns.give(chat)
+
+    def _hurry(self, place: _Place | None) -> None:
+        """Make a bulk request urgent: an urgent one waits for it to give up its chat's turn."""
+        if place is not None and place.rank == BULK:
+            place.rank = URGENT
+            self._sending.hurry(place)
+            self._wire.hurry(place)
 
     async def _unpaced(
         self, callback: Callback, args: Any, kwargs: dict[str, Any], endpoint: str, retries: int
@@ -375,7 +438,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         chat: ChatKey,
-        ticket: int,
+        place: _Place,
         retries: int,
     ) -> Result:
         """Send in the chat's turn, within its limits and the overall pace; retry 429s."""
@@ -384,7 +447,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         while True:
             await self._chat_ready(chat, group)
             try:
-                return await self._send(callback, args, kwargs, chat, group, ticket)
+                return await self._send(callback, args, kwargs, chat, group, place)
             except RetryAfter as error:
                 if attempt >= retries:
                     log.warning(
@@ -401,17 +464,17 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         chat: ChatKey,
         group: ChatKey | None,
-        ticket: int,
+        place: _Place,
     ) -> Result:
         """One attempt: a sending slot, the overall slot, then the request itself.
 
         A retry gives its sending slot back while its chat is paused, and takes one again by
-        its first ticket, so it goes out among the first after the pause.
+        its first ticket, so it goes out among the first of its rank after the pause.
         """
         sending = self._sending
-        await sending.acquire(ticket)
+        await sending.acquire(place)
         try:
-            await self._take_slot(group)
+            await self._take_slot(group, place)
             try:
                 result = await callback(*args, **kwargs)
             except RetryAfter:
@@ -441,15 +504,16 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                 return
             await asyncio.sleep(wait)
 
-    async def _take_slot(self, group: ChatKey | None) -> None:
+    async def _take_slot(self, group: ChatKey | None, place: _Place) -> None:
         """Wait out any pause and for the pace and the overall window, then count the send.
 
         The slot is taken only once the request is clear to go, so one taken during a pause
-        is never used: the pause is checked again after every wait. The lock makes the slots
-        first come, first served among the requests holding a sending slot.
+        is never used: the pause is checked again after every wait. One request at a time
+        waits here, the others in order of place, among those holding a sending slot.
         """
         loop = asyncio.get_running_loop()
-        async with self._wire:
+        await self._wire.acquire(place)
+        try:
             while True:
                 now = loop.time()
                 ready = max(
@@ -478,6 +542,8 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                     self._forget_idle_groups(now)
                 sent = self._group_sent[group] = deque(maxlen=self._group_window.size)
             sent.append(now)
+        finally:
+            self._wire.release()
 
     def _answered_now(self, chat: ChatKey, group: ChatKey | None, *, counted: bool) -> None:
         """A paced send came back: counted (it may have arrived) or refused with a 429."""

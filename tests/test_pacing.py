@@ -1,7 +1,7 @@
 """PacedRateLimiter: sliding windows never overfilled, near the limit, 429s waited out in order.
 
 Most tests drive the limiter directly with a fake wire that timestamps each request as it
-arrives (and answers 429 on demand, holds requests up on the way, loses answers); the last two
+arrives (and answers 429 on demand, holds requests up on the way, loses answers); the last few
 run PTB's ExtBot against the emulator. Windows are shortened (``ShortMinute``, ``Blink``,
 ``Tenth``) so a test runs in seconds.
 """
@@ -20,11 +20,20 @@ from telegram.error import NetworkError, RetryAfter
 from telegram.ext import ExtBot
 
 from bot.emulator import BotApiEmulator, Limits
-from bot.pacing import PAUSE_MARGIN, PacedRateLimiter, Result, chat_key, is_group
+from bot.pacing import (
+    PAUSE_MARGIN,
+    PacedRateLimiter,
+    RateLimitArgs,
+    Result,
+    chat_key,
+    is_group,
+)
 
 SHARE = 0.95
 # asyncio's timers may wake a little early or late; a pause is checked with this much slack.
 SLACK = 0.02
+# How a reminder fan-out marks its sends.
+BULK: RateLimitArgs = {"bulk": True}
 
 
 class ShortMinute(PacedRateLimiter):
@@ -122,7 +131,7 @@ async def send(
     chat: object,
     number: int,
     endpoint: str = "sendMessage",
-    rate_limit_args: int | None = None,
+    rate_limit_args: RateLimitArgs | None = None,
 ) -> Result:
     """One request through the limiter, as ExtBot makes it."""
     data: dict[str, object] = {"text": f"#{number}"}
@@ -275,6 +284,93 @@ async def test_a_chats_next_message_goes_before_a_fan_out_queued_after_it() -> N
     assert [chat for chat, _, _ in wire.sent].index(1, 1) <= 4
 
 
+async def bulk_fan_out(
+    limiter: PacedRateLimiter, wire: Wire, chats: range, started: int
+) -> list[asyncio.Task[Result]]:
+    """A reminder round: one bulk message to each chat, all queued at once; returns once
+    ``started`` of them have arrived."""
+    fan_out = [
+        asyncio.create_task(send(limiter, wire, chat, 0, rate_limit_args=BULK)) for chat in chats
+    ]
+    await wire.until_sent(started)
+    return fan_out
+
+
+async def stop(tasks: list[asyncio.Task[Result]]) -> None:
+    """Cancel what is left of a fan-out and wait until it is gone."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_an_urgent_message_goes_before_a_thousand_bulk_ones_queued_ahead_of_it() -> None:
+    limiter = PacedRateLimiter(overall_per_second=100)
+    wire = Wire(delay=0.02)
+    fan_out = await bulk_fan_out(limiter, wire, range(1, 1001), started=20)
+    loop = asyncio.get_running_loop()
+    issued, ahead = loop.time(), len(wire.sent)
+    # Behind the fan-out it would wait ten seconds.
+    assert await asyncio.wait_for(send(limiter, wire, 5000, 0), timeout=2) == {
+        "chat": 5000,
+        "number": 0,
+    }
+    assert loop.time() - issued < PacedRateLimiter.OVERALL_WINDOW
+    # Only the sends already at the wire went before it.
+    assert [chat for chat, _, _ in wire.sent].index(5000) - ahead <= 4
+    await stop(fan_out)
+    assert most_in_window(wire.times(), 1.0) <= 100
+
+
+async def test_an_urgent_message_hurries_the_bulk_one_holding_its_chats_turn() -> None:
+    # Chat 900's reminder is queued near the end of the fan-out; the claimer's details for
+    # that chat wait for it to go first, so it goes at once too.
+    limiter = PacedRateLimiter(overall_per_second=100)
+    wire = Wire(delay=0.02)
+    fan_out = await bulk_fan_out(limiter, wire, range(1, 1001), started=20)
+    issued = asyncio.get_running_loop().time()
+    details = send(limiter, wire, 900, 1)
+    assert await asyncio.wait_for(details, timeout=2) == {"chat": 900, "number": 1}
+    assert wire.order(900) == [0, 1]
+    assert wire.times(900)[1] - issued < PacedRateLimiter.OVERALL_WINDOW
+    assert len([at for at in wire.times() if at < wire.times(900)[0]]) < 40
+    await stop(fan_out)
+
+
+async def test_in_a_group_urgent_messages_go_before_its_waiting_bulk_ones_within_its_window() -> (
+    None
+):
+    limiter = Blink(overall_per_second=1000, group_per_minute=2)
+    wire = Wire(delay=0)
+    bulk = [send(limiter, wire, -1001, n, rate_limit_args=BULK) for n in range(4)]
+    urgent = [send(limiter, wire, -1001, n) for n in (4, 5)]
+    await asyncio.gather(*bulk, *urgent)
+    # The first bulk message held the group's turn; the edits go next, in their own order.
+    assert wire.order(-1001) == [0, 4, 5, 1, 2, 3]
+    assert most_in_window(wire.times(-1001), Blink.GROUP_WINDOW) <= 2
+
+
+async def test_bulk_fills_the_pipe_around_urgent_messages_and_keeps_the_limit() -> None:
+    limiter = PacedRateLimiter(overall_per_second=200)
+    wire = Wire(delay=0.02, seed=3)
+    loop = asyncio.get_running_loop()
+    fan_out = [send(limiter, wire, chat, 0, rate_limit_args=BULK) for chat in range(1, 601)]
+
+    async def details(chat: int) -> float:
+        await asyncio.sleep(0.25 * (chat - 10_000))
+        issued = loop.time()
+        await send(limiter, wire, chat, 1)
+        return loop.time() - issued
+
+    probes = asyncio.gather(*(details(chat) for chat in range(10_001, 10_011)))
+    await asyncio.gather(*fan_out)
+    waits = await probes
+    times = wire.times()
+    assert len(times) == 610 and len(set(wire.sent)) == 610
+    assert max(waits) < 0.2  # against about 2.5 s behind the fan-out
+    assert most_in_window(times, 1.0) <= 200
+    assert sustained_share(times, 200, 1.0) >= 0.9
+
+
 async def test_tap_answers_and_reads_pass_at_once_during_a_429_pause() -> None:
     limiter = PacedRateLimiter()
     wire = Wire()
@@ -370,7 +466,14 @@ async def test_a_private_chats_messages_go_an_interval_after_the_last_answer() -
 async def test_retries_run_out_and_the_429_reaches_the_caller() -> None:
     limiter = PacedRateLimiter(max_retries=2)
     wire = Wire()
-    for chat, retries, calls in [(1, None, 3), (2, 0, 1), (3, 1, 2)]:
+    cases: list[tuple[int, RateLimitArgs | None, int]] = [
+        (1, None, 3),
+        (2, 0, 1),
+        (3, 1, 2),
+        (4, {"bulk": True, "max_retries": 1}, 2),
+        (5, BULK, 3),
+    ]
+    for chat, retries, calls in cases:
         wire.refuse_next(chat, 0, *[0.05] * 5)
         with pytest.raises(RetryAfter):
             await send(limiter, wire, chat, 0, rate_limit_args=retries)
@@ -426,6 +529,16 @@ async def test_usernames_and_numeric_strings_are_paced_as_groups() -> None:
     assert at[2] - at[0] >= window - SLACK
     assert at[5] - at[3] >= window - SLACK
     assert at[8] - at[6] < 0.05
+
+
+@pytest.mark.parametrize(
+    "rate_limit_args", [{"bluk": True}, {"bulk": True, "max_retries": -1}, {"max_retries": "2"}]
+)
+async def test_rate_limit_args_it_cannot_read_are_refused(rate_limit_args: RateLimitArgs) -> None:
+    wire = Wire()
+    with pytest.raises(ValueError, match="rate_limit_args"):
+        await send(PacedRateLimiter(), wire, 1, 0, rate_limit_args=rate_limit_args)
+    assert not wire.attempts
 
 
 @pytest.mark.parametrize(
@@ -494,6 +607,35 @@ async def test_extbot_answers_a_tap_at_once_while_it_waits_out_a_real_429() -> N
         assert (await emu.wait_callback_answer(query, timeout=1))["text"] == "Yours"
         for user in users:
             assert [m.text for m in user.private_messages()] == ["0", "1"]
+
+
+async def test_extbot_sends_a_reply_before_the_reminders_queued_ahead_of_it() -> None:
+    # PTB hands ``rate_limit_args`` to the limiter as given: the reminders are bulk.
+    limits = Limits(overall_per_second=20, group_per_minute=None, private_per_second=None)
+    async with BotApiEmulator(token="123456:TEST", limits=limits) as emu:
+        users = [emu.user(n, f"Volunteer {n}") for n in range(1, 31)]
+        for user in users:
+            await user.start_bot()
+        limiter = PacedRateLimiter(overall_per_second=20)
+        async with ExtBot(emu.token, base_url=emu.base_url, rate_limiter=limiter) as bot:
+            reminders = [
+                asyncio.create_task(
+                    bot.send_message(u.user_id, f"reminder {n}", rate_limit_args=BULK)
+                )
+                for n in range(2)
+                for u in users
+            ]
+            await emu.wait_for(lambda: emu.count("sendMessage", 200) >= 10, timeout=5)
+            started = time.monotonic()
+            await bot.send_message(users[-1].user_id, "Need #1 is yours.")
+            answered = time.monotonic() - started
+            await asyncio.gather(*reminders)
+        assert answered < 0.5  # behind the reminders: about 2.5 s
+        assert emu.flood_rejections == 0
+        texts = [m.text for m in users[-1].private_messages()]
+        assert texts == ["reminder 0", "Need #1 is yours.", "reminder 1"]
+        for user in users[:-1]:
+            assert [m.text for m in user.private_messages()] == ["reminder 0", "reminder 1"]
 
 
 async def test_extbot_spaces_a_private_chats_messages_for_a_strict_server() -> None:
