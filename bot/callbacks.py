@@ -90,3 +90,11 @@ def parse_id(pattern: re.Pattern[str], data: str | None) -> int | None:
     match = pattern.match(data)
     return int(match.group(1)) if match else None
 
+
+# A Cancel button under /reminders names the scheduled reminder (its row).
+CANCEL_REMINDER: Final = re.compile(r"^rc:([1-9]\d{0,11})\Z")
+
+
+def cancel_reminder_data(reminder_id: int) -> str:
+    """Callback data of a Cancel button in a coordinator's /reminders list."""
+    return f"rc:{reminder_id}"
