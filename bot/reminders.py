@@ -63,6 +63,7 @@ BROADCAST_MAX_LENGTH = 1000
 BROADCAST_MAX_AHEAD = timedelta(days=366)
 DIGEST_MAX_LINKS = 25
 LISTED = 15  # scheduled fan-outs /reminders shows, each with its Cancel button
+LISTED_PAIRINGS = 20  # a person's pairings named in one reminder (a message holds 4096)
 
 _CLOCK = r"(\d{1,2}):(\d{2})"
 _WHEN_AT = re.compile(rf"^{_CLOCK}$")
@@ -301,14 +302,6 @@ class Scheduled:
     claimers: int
 
 
-@dataclass(frozen=True, slots=True)
-class Listed:
-    """A scheduled fan-out as /reminders shows it."""
-
-    reminder: Reminder
-    claimers: int
-
-
 @dataclass
 class ReminderService:
     """Planning reminders into the database and deciding what is due, free of Telegram types."""
@@ -477,14 +470,13 @@ class ReminderService:
         later = after_quiet_hours(when, self.settings.quiet_hours, tz)
         return Scheduled(reminder, later, len(await store.claimers(self.db)))
 
-    async def scheduled(self) -> tuple[list[Listed], dict[str, int]]:
+    async def scheduled(self) -> tuple[list[Reminder], dict[str, int]]:
         """The fan-outs waiting to go out (soonest first), and how many other occurrences
         of each kind are pending."""
         waiting = await store.pending(self.db, FAN_OUTS, LISTED)
-        claimers = len(await store.claimers(self.db))
         counts = await store.pending_counts(self.db)
         others = {kind: n for kind, n in counts.items() if kind not in FAN_OUTS}
-        return [Listed(reminder, claimers) for reminder in waiting], others
+        return waiting, others
 
     async def cancel(self, coordinator_id: int, reminder_id: int) -> bool | None:
         """A coordinator cancels a scheduled fan-out: True if cancelled, False if it is no
@@ -555,9 +547,7 @@ class ReminderService:
         )
 
     def _occasion(self, reminder: Reminder, lang: str, now: datetime) -> dict[str, object]:
-        names = reminder.payload.get("names")
-        name = names.get(lang) if isinstance(names, dict) else None
-        name = name or str(reminder.payload.get("name", ""))
+        name = occasion_name(reminder, lang)
         day = date.fromisoformat(str(reminder.payload.get("day")))
         ahead = (day - now.astimezone(self.config.tz).date()).days
         when = t(lang, {0: "rem_today", 1: "rem_tomorrow"}.get(ahead, "rem_in_days"), days=ahead)
@@ -572,7 +562,8 @@ class ReminderService:
             for p in pairings
         ]
         occasion = self._occasion(reminder, lang, now)
-        return t(lang, "rem_holiday_private", pairings="\n".join(lines), **occasion)
+        listed = "\n".join(capped(lines, LISTED_PAIRINGS, lang))
+        return t(lang, "rem_holiday_private", pairings=listed, **occasion)
 
     async def _holiday_group(self, reminder: Reminder, lang: str, now: datetime) -> str | None:
         counts = await needs.status(self.db, reminder.chat_id)
@@ -604,18 +595,15 @@ class ReminderService:
         user_id = int(str(reminder.payload.get("user_id", 0)))
         person = await people.get(self.db, user_id)
         name = html.escape(person.display_name) if person else str(user_id)
-        held = ", ".join(f"#{p.need.id}" for p in await needs.pairings_of(self.db, user_id))
+        numbers = [f"#{p.need.id}" for p in await needs.pairings_of(self.db, user_id)]
+        held = ", ".join(capped(numbers, LISTED_PAIRINGS, lang))
         return t(lang, "rem_unreachable", name=name, user_id=user_id, needs=held or "-")
 
     async def _missed(self, reminder: Reminder, lang: str, now: datetime) -> str | None:
         counts = {kind: int(str(n)) for kind, n in reminder.payload.items()}
-        kinds = ", ".join(
-            t(lang, "rem_kind_count", kind=t(lang, f"rem_kind_{kind}"), count=n)
-            for kind, n in sorted(counts.items())
-        )
-        total = sum(counts.values())
         catch_up = _duration_text(self.settings.catch_up)
-        return t(lang, "rem_missed", count=total, kinds=kinds, catch_up=catch_up)
+        kinds = kind_counts(counts, lang)
+        return t(lang, "rem_missed", count=sum(counts.values()), kinds=kinds, catch_up=catch_up)
 
 
 def _day_of(stored: str, tz: tzinfo) -> str:
@@ -631,37 +619,45 @@ def _duration_text(span: timedelta) -> str:
     return f"{seconds}s"
 
 
-def listed_text(listed: Sequence[Listed], others: Mapping[str, int], lang: str, tz: tzinfo) -> str:
+def occasion_name(reminder: Reminder, lang: str) -> str:
+    """A holiday reminder's occasion, named in ``lang`` if the calendar knows it so."""
+    names = reminder.payload.get("names")
+    name = names.get(lang) if isinstance(names, dict) else None
+    return str(name or reminder.payload.get("name", ""))
+
+
+def listed_text(
+    listed: Sequence[Reminder], others: Mapping[str, int], lang: str, tz: tzinfo
+) -> str:
     """What /reminders shows: each scheduled fan-out, and counts of the rest."""
     if not listed and not others:
         return t(lang, "rem_list_none")
     lines = [t(lang, "rem_list_header", count=len(listed))] if listed else []
-    for item in listed:
-        reminder = item.reminder
+    for reminder in listed:
         when = local_text(reminder.due_at, tz)
         if reminder.kind == BROADCAST:
             text = html.escape(shorten(str(reminder.payload.get("text", "")), 80))
             lines.append(t(lang, "rem_list_broadcast", id=reminder.id, when=when, text=text))
         else:
-            names = reminder.payload.get("names")
-            name = (names.get(lang) if isinstance(names, dict) else None) or str(
-                reminder.payload.get("name", "")
-            )
+            name = html.escape(occasion_name(reminder, lang))
             day = str(reminder.payload.get("day", ""))
-            lines.append(
-                t(
-                    lang,
-                    "rem_list_holiday",
-                    id=reminder.id,
-                    when=when,
-                    name=html.escape(name),
-                    day=day,
-                )
-            )
+            item = t(lang, "rem_list_holiday", id=reminder.id, when=when, name=name, day=day)
+            lines.append(item)
     if others:
-        counts = ", ".join(
-            t(lang, "rem_kind_count", kind=t(lang, f"rem_kind_{kind}"), count=n)
-            for kind, n in sorted(others.items())
-        )
-        lines.append(t(lang, "rem_list_others", counts=counts))
+        lines.append(t(lang, "rem_list_others", counts=kind_counts(others, lang)))
     return "\n".join(lines)
+
+
+def kind_counts(counts: Mapping[str, int], lang: str) -> str:
+    """How many of each kind, the kinds named in ``lang``."""
+    return ", ".join(
+        t(lang, "rem_kind_count", kind=t(lang, f"rem_kind_{kind}"), count=n)
+        for kind, n in sorted(counts.items())
+    )
+
+
+def capped(lines: list[str], most: int, lang: str) -> list[str]:
+    """At most ``most`` lines, and a last one saying how many more there are."""
+    if len(lines) <= most:
+        return lines
+    return [*lines[:most], t(lang, "rem_digest_more", count=len(lines) - most)]

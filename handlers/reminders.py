@@ -32,7 +32,6 @@ from bot.domain import Reminder
 from bot.i18n import t
 from bot.reminders import (
     BROADCAST_MAX_LENGTH,
-    Listed,
     ReminderService,
     listed_text,
     local_text,
@@ -164,16 +163,16 @@ async def start_reminders(context: Context) -> None:
 # -- coordinators' commands ------------------------------------------------------------------
 
 
-def cancel_markup(listed: list[Listed], lang: str) -> InlineKeyboardMarkup | None:
+def cancel_markup(listed: list[Reminder], lang: str) -> InlineKeyboardMarkup | None:
     """A Cancel button for each scheduled fan-out."""
     rows = [
         [
             InlineKeyboardButton(
-                t(lang, "rem_button_cancel", id=item.reminder.id),
-                callback_data=callbacks.cancel_reminder_data(item.reminder.id),
+                t(lang, "rem_button_cancel", id=reminder.id),
+                callback_data=callbacks.cancel_reminder_data(reminder.id),
             )
         ]
-        for item in listed
+        for reminder in listed
     ]
     return InlineKeyboardMarkup(rows) if rows else None
 
