@@ -1,4 +1,4 @@
-"""The command line: ``claimbot run`` and ``claimbot demo`` (also ``python -m bot``)."""
+"""The command line: ``claimbot run``, ``demo``, ``export``, ``check`` (or ``python -m bot``)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,25 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sqlite3
 import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bot.config import EXAMPLE_TOKEN, TOKEN_ENV, Config, ConfigError, load_config
+from bot.domain import Group
+from bot.export import FORMATS, ExportFile, export_file
 from bot.logs import configure_logging
+from storage import people
 from storage.db import Database
+from storage.migrations import MIGRATIONS
 
 if TYPE_CHECKING:
+    from telegram import Bot, ChatMember, ChatPermissions
     from telegram.ext import Application
 
 log = logging.getLogger("claimbot")
@@ -26,6 +34,15 @@ DEFAULT_CONFIG = Path("config.yaml")
 RETRY_SECONDS = 5.0
 
 
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="YAML config file (default: ./config.yaml if it exists)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="claimbot",
@@ -33,22 +50,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot on Telegram (long polling)")
-    run.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="YAML config file (default: ./config.yaml if it exists)",
-    )
+    _config_option(run)
     demo = commands.add_parser("demo", help="the whole story on a local Bot API emulator")
     demo.add_argument("--lang", choices=["zh", "en"], default="en")
+    export = commands.add_parser(
+        "export", help="write the record (needs, claims, visits, teams) to a file"
+    )
+    export.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="xlsx: an Excel workbook; csv: a zip of CSV files (default: from --out's suffix)",
+    )
+    export.add_argument("--out", type=Path, required=True, help="the file to write")
+    export.add_argument(
+        "--lang", choices=["zh", "en"], default=None, help="default: the config's language"
+    )
+    _config_option(export)
+    check = commands.add_parser(
+        "check", help="check the config, the token, the known groups and the database"
+    )
+    _config_option(check)
     return parser
+
+
+def config_path(path: Path | None) -> Path | None:
+    """The config file to read: the one given, else ./config.yaml if there is one."""
+    if path is None and DEFAULT_CONFIG.exists():
+        return DEFAULT_CONFIG
+    return path
 
 
 def load_run_config(path: Path | None) -> Config:
     """The config for ``run``: validated, with a token and at least one coordinator."""
-    if path is None and DEFAULT_CONFIG.exists():
-        path = DEFAULT_CONFIG
-    config = load_config(path)
+    config = load_config(config_path(path))
     problems = []
     if not config.token:
         problems.append(f"telegram.token: missing; set it in the file or in {TOKEN_ENV}")
@@ -76,8 +111,13 @@ def database_problem(config: Config) -> str | None:
     try:
         asyncio.run(open_and_close())
     except (sqlite3.Error, OSError) as exc:
-        return f"{path}: cannot use it as the bot's database ({exc})"
+        return unusable(path, exc)
     return None
+
+
+def unusable(path: Path, exc: Exception) -> str:
+    """Why a database file cannot be used, for people to read."""
+    return f"{path}: cannot use it as the bot's database ({exc})"
 
 
 def bot_api_host(base_url: str | None) -> str:
@@ -95,8 +135,12 @@ def refuse(problems: str, kind: str = "") -> int:
     return 2
 
 
-async def connect(app: Application[Any, Any, Any, Any, Any, Any], config: Config) -> str | None:
+async def connect(
+    app: Application[Any, Any, Any, Any, Any, Any] | Bot, config: Config
+) -> str | None:
     """Initialize the bot (getMe), retrying while the Bot API is unreachable; why not, or None.
+
+    ``app`` is the application ``run`` starts, or a bare Bot for ``check``.
 
     A refused token is final at once. An unreachable server is retried, with a line in the
     log each time, until ``telegram.connect_timeout`` seconds have passed.
@@ -189,11 +233,251 @@ def run(path: Path | None) -> int:
     return 0
 
 
+# -- claimbot export ------------------------------------------------------------------------
+
+
+def format_for(out: Path) -> str:
+    """The export format a file name asks for: a zip or CSV name gets CSV, others Excel."""
+    return "csv" if out.suffix.lower() in (".zip", ".csv") else "xlsx"
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner may read: an export holds households' private details."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+
+
+async def read_export(config: Config, lang: str, fmt: str) -> ExportFile:
+    """The record in the configured database, as an export file in memory."""
+    async with Database(config.database.path, config.database.synchronous) as db:
+        return await export_file(db, config, lang, fmt, datetime.now(UTC))
+
+
+def export(args: argparse.Namespace) -> int:
+    """Write the record to ``--out``; no token is needed, nor the Bot API."""
+    try:
+        config = load_config(config_path(args.config))
+    except ConfigError as exc:
+        return refuse(str(exc), "config error: ")
+    configure_logging(config.logging.level, secrets=[config.token or ""])
+    database = config.database.path
+    if not database.is_file():
+        return refuse(f"database.path: {database}: no such database file", "config error: ")
+    fmt = args.format or format_for(args.out)
+    try:
+        record = asyncio.run(read_export(config, args.lang or config.language, fmt))
+    except (sqlite3.Error, OSError) as exc:
+        return refuse(f"database.path: {unusable(database, exc)}", "config error: ")
+    try:
+        write_private(args.out, record.data)
+    except OSError as exc:
+        print(f"claimbot: cannot write {args.out} ({exc.strerror or exc})", file=sys.stderr)
+        return 1
+    print(f"{args.out}: {record.needs} needs, {record.claims} claims, {record.visits} visits")
+    return 0
+
+
+# -- claimbot check -------------------------------------------------------------------------
+
+
+@dataclass
+class CheckReport:
+    """What ``check`` found, a line a fact, printed as found; never the token."""
+
+    secret: str
+    problems: int = 0
+
+    def line(self, mark: str, text: str) -> None:
+        if self.secret:
+            text = text.replace(self.secret, "[redacted]")
+        print(f"{mark:<4}  {text}", flush=True)
+
+    def ok(self, text: str) -> None:
+        self.line("ok", text)
+
+    def note(self, text: str) -> None:
+        self.line("note", text)
+
+    def problem(self, text: str) -> None:
+        self.problems += 1
+        self.line("FAIL", text)
+
+
+def file_size(path: Path) -> str:
+    """A file's size for people to read, with its write-ahead log if it has one."""
+
+    def readable(size: int) -> str:
+        if size < 1024:
+            return f"{size} bytes"
+        return f"{size / 1024:.0f} KiB" if size < 1024**2 else f"{size / 1024**2:.1f} MiB"
+
+    text = readable(path.stat().st_size)
+    wal = path.with_name(path.name + "-wal")
+    if wal.is_file() and wal.stat().st_size:
+        text += f" (and {readable(wal.stat().st_size)} of write-ahead log)"
+    return text
+
+
+async def check_database(config: Config, report: CheckReport) -> list[Group]:
+    """The database as ``run`` opens it: its schema version, size, and the known groups."""
+    path = config.database.path
+    if not path.exists():
+        report.note(f"database: {path} does not exist yet; claimbot run creates it")
+        return []
+    try:
+        async with Database(path, config.database.synchronous) as db:
+            version = await db.schema_version()
+            groups = await people.active_groups(db)
+    except (sqlite3.Error, OSError) as exc:
+        report.problem(f"database.path: {unusable(path, exc)}")
+        return []
+    if version > len(MIGRATIONS):
+        report.problem(
+            f"database: {path}: schema version {version}, newer than this claimbot knows"
+            f" ({len(MIGRATIONS)}); run the claimbot that wrote it"
+        )
+    else:
+        report.ok(f"database: {path}: schema version {version}, {file_size(path)}")
+    if not groups:
+        report.note("groups: none known yet; add the bot to your group and it is remembered")
+    return groups
+
+
+@dataclass(frozen=True, slots=True)
+class BotRights:
+    """What the bot may do in a group, as getChatMember and getChat tell."""
+
+    status: str
+    post: bool
+    pin: bool
+    delete: bool
+
+
+def bot_rights(member: ChatMember, permissions: ChatPermissions | None) -> BotRights:
+    """The bot's rights from its membership; a plain member has the group's default ones."""
+    from telegram import (
+        ChatMemberAdministrator,
+        ChatMemberMember,
+        ChatMemberOwner,
+        ChatMemberRestricted,
+    )
+
+    status = str(member.status)
+    if isinstance(member, ChatMemberOwner):
+        return BotRights(status, True, True, True)
+    if isinstance(member, ChatMemberAdministrator):
+        return BotRights(status, True, bool(member.can_pin_messages), member.can_delete_messages)
+    if isinstance(member, ChatMemberRestricted):
+        return BotRights(status, member.can_send_messages, member.can_pin_messages, False)
+    if isinstance(member, ChatMemberMember):
+        post = permissions is None or permissions.can_send_messages is not False
+        pin = permissions is not None and bool(permissions.can_pin_messages)
+        return BotRights(status, post, pin, False)
+    return BotRights(status, False, False, False)  # left, or kicked
+
+
+async def check_group(bot: Bot, group: Group, report: CheckReport) -> None:
+    """Whether the bot is in a known group and may post, pin and delete there."""
+    from telegram.error import TelegramError
+
+    label = f'group {group.chat_id} "{group.title}"'
+    try:
+        chat = await bot.get_chat(group.chat_id)
+        rights = bot_rights(await bot.get_chat_member(group.chat_id, bot.id), chat.permissions)
+    except TelegramError as exc:
+        report.problem(f"{label}: not reachable ({exc.message}); add the bot to it again")
+        return
+    if rights.status in ("left", "kicked"):
+        report.problem(f"{label}: the bot is not in it ({rights.status}); add it again")
+    elif not rights.post:
+        report.problem(f"{label}: {rights.status}; may not post, so needs cannot go there")
+    elif rights.pin and rights.delete:
+        report.ok(f"{label}: {rights.status}; may post, pin and delete")
+    else:
+        missing = " or ".join(
+            what for what, can in (("pin", rights.pin), ("delete", rights.delete)) if not can
+        )
+        tidy = "" if rights.delete else "; without delete, coordinators' /post commands stay"
+        report.note(
+            f"{label}: {rights.status}; may post, may not {missing}"
+            f" (make the bot an admin with those rights{tidy})"
+        )
+
+
+def check_privacy(bot: Bot, report: CheckReport) -> None:
+    """Privacy mode, as getMe tells: not a problem, but it decides what the bot hears."""
+    if bot.bot.can_read_all_group_messages:
+        report.ok("privacy mode: off; the bot sees every message in its groups")
+        return
+    report.note(
+        f"privacy mode: on; in a group the bot sees commands addressed to it"
+        f" (/post@{bot.username}), replies to it and service messages, and everything where"
+        " it is an admin (BotFather /setprivacy turns privacy off)"
+    )
+
+
+async def check_bot_api(config: Config, groups: list[Group], report: CheckReport) -> None:
+    """The token against the Bot API (getMe), then each known group."""
+    from telegram import Bot
+
+    assert config.token is not None
+    bot = Bot(
+        config.token,
+        base_url=config.telegram.base_url or "https://api.telegram.org/bot",
+        base_file_url=config.telegram.base_file_url or "https://api.telegram.org/file/bot",
+    )
+    try:
+        problem = await connect(bot, config)
+        if problem is not None:
+            report.problem(problem)
+            if groups:
+                report.note(f"groups: {len(groups)} known, not checked without the Bot API")
+            return
+        host = bot_api_host(config.telegram.base_url)
+        report.ok(f"token: accepted by the Bot API at {host}; the bot is @{bot.username}")
+        check_privacy(bot, report)
+        for group in groups:
+            await check_group(bot, group, report)
+    finally:
+        await bot.shutdown()
+
+
+def check(path: Path | None) -> int:
+    """Check the config, the database, the token and the known groups: 0 if all is well,
+    1 if something is wrong, 2 for a config ``run`` would refuse."""
+    path = config_path(path)
+    try:
+        config = load_run_config(path)
+    except ConfigError as exc:
+        return refuse(str(exc), "config error: ")
+    # Warnings only (a retry while the Bot API is unreachable): the report is on stdout.
+    configure_logging("WARNING", secrets=[config.token or ""])
+    report = CheckReport(config.token or "")
+    source = path if path is not None else f"no file; defaults and {TOKEN_ENV}"
+    report.ok(f"config: valid ({source})")
+
+    async def check_all() -> None:
+        groups = await check_database(config, report)
+        await check_bot_api(config, groups, report)
+
+    asyncio.run(check_all())
+    if report.problems:
+        print(f"claimbot check: {report.problems} problem(s), marked FAIL")
+        return 1
+    print("claimbot check: all is well")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``claimbot`` console script."""
     args = _parser().parse_args(argv)
     if args.command == "run":
         return run(args.config)
+    if args.command == "export":
+        return export(args)
+    if args.command == "check":
+        return check(args.config)
     from bot.demo import main as demo_main
 
     return demo_main(lang=args.lang)
