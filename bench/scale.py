@@ -287,8 +287,12 @@ async def time_queries(app: Any) -> dict[str, float]:
     from bot.domain import Actor
 
     service = app.bot_data[runtime.SERVICE]
+    # Each reminder job run (every ``check_every``) plans first, on the one shared connection.
+    planner = app.bot_data.get(getattr(runtime, "REMINDERS", None))
+    plan = getattr(planner, "plan", None)
     timings = {}
     for name, call in (
+        *([("reminder planning (each job run)", lambda: plan(planner.clock()))] if plan else []),
         ("status (everywhere)", lambda: service.status(None)),
         ("status (one group)", lambda: service.status(-1001000000003)),
         ("pairings of a volunteer (/mine)", lambda: service.pairings(10_042)),
