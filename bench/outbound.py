@@ -654,7 +654,7 @@ def print_run(args: argparse.Namespace, run: FanOut, label: str) -> None:
     """One run's lines, as it finishes."""
     print(
         f"  [{label}] {run.total} messages in {run.elapsed:.1f} s: "
-        f"{run.rate:.0f}/s ({run.share:.0%} of allowed), lost {run.lost}, "
+        f"{run.rate:.0f}/s ({run.share:.1%} of allowed), lost {run.lost}, "
         f"duplicated {run.duplicated}, 429s {run.too_many} "
         f"(unanswered {run.too_many_unanswered}), CPU bot {run.cpu / run.elapsed:.0%} "
         f"emulator {run.emulator_cpu / run.elapsed:.0%}"
@@ -721,7 +721,7 @@ def summary_table(runs: list[FanOut]) -> str:
                 f"{median([r.elapsed for r in runs]):.1f}",
                 f"{middle.ideal:.1f}",
                 f"{median([r.rate for r in runs]):.0f}",
-                f"{median([r.share for r in runs]):.0%}",
+                f"{median([r.share for r in runs]):.1%}",
                 max(r.lost for r in runs),
                 max(r.duplicated for r in runs),
                 f"{median([r.too_many for r in runs]):.0f}",
@@ -749,7 +749,7 @@ async def main_async(args: argparse.Namespace) -> int:
     duplicated = max(r.duplicated for r in runs)
     p99 = percentile([probe for run in runs for probe in run.probes], 0.99)
     goals = {
-        "share >= 90%": (share >= 0.9, f"{share:.0%}"),
+        "share >= 90%": (share >= 0.9, f"{share:.1%}"),
         "lost = 0": (lost == 0, str(lost)),
         "duplicated = 0": (duplicated == 0, str(duplicated)),
         f"details p99 < {PROBE_GOAL:g} s": (p99 < PROBE_GOAL, f"{p99:.2f} s"),
