@@ -369,7 +369,8 @@ async def test_a_coordinator_gets_the_record_privately_as_a_document(
 ) -> None:
     await post_and_claim(bot)
     files_before = files_in(tmp_path)
-    caplog.set_level(logging.DEBUG)  # every library at its most verbose, while it exports
+    for name in (None, "telegram", "aiosqlite", "httpx"):  # all at their most verbose
+        caplog.set_level(logging.DEBUG, logger=name)
     await bot.private(COORDINATOR, "/export")
     (call,) = bot.api.of("sendDocument")
     assert int(call.params["chat_id"]) == COORDINATOR_ID
