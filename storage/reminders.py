@@ -141,14 +141,23 @@ def _insert_params(
     )
 
 
+# Rows added per transaction: a claim waiting for the writer waits for one chunk at most.
+ADD_CHUNK = 500
+
+
 async def add(db: Database, planned: Sequence[Planned], now: datetime) -> int:
-    """Add the occurrences whose key is new, in one transaction; returns how many were new."""
-    if not planned:
-        return 0
-    async with db.transaction() as conn:
-        before = conn.total_changes
-        await conn.executemany(_INSERT, [_insert_params(item, now) for item in planned])
-        return conn.total_changes - before
+    """Add the occurrences whose key is new; returns how many were new.
+
+    In chunks, each its own transaction: the keys make a chunk added twice harmless.
+    """
+    added = 0
+    for start in range(0, len(planned), ADD_CHUNK):
+        chunk = planned[start : start + ADD_CHUNK]
+        async with db.transaction() as conn:
+            before = conn.total_changes
+            await conn.executemany(_INSERT, [_insert_params(item, now) for item in chunk])
+            added += conn.total_changes - before
+    return added
 
 
 async def get(db: Database, reminder_id: int) -> Reminder | None:
