@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -241,7 +241,9 @@ async def cancel_tapped(update: Update, context: Context) -> None:
         return
     key = "rem_cancelled" if outcome else "rem_cancel_stale"
     await answer(query, t(lang, key, id=reminder_id))
-    if query.message is not None:
+    # The list lives in the coordinator's private chat; a forged tap on any other message
+    # must not overwrite it.
+    if query.message is not None and query.message.chat.type == ChatType.PRIVATE:
         text, markup = await listing(context, lang)
         # The list as it stands now; unchanged or too old to edit are both fine.
         with contextlib.suppress(TelegramError):

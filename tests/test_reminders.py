@@ -553,6 +553,9 @@ async def test_reminders_lists_what_is_scheduled_and_a_coordinator_cancels_it(st
         assert bot.last_answer()["text"] == "That reminder is no longer scheduled."
         await bot.send(tap_update(bot.app.bot, COORDINATOR, "rc:1", chat=chat))  # a follow-up
         assert bot.last_answer()["text"] == "That reminder is no longer scheduled."
+        edits = len(bot.api.of("editMessageText"))
+        await bot.send(tap_update(bot.app.bot, COORDINATOR, "rc:999"))  # on a group card
+        assert len(bot.api.of("editMessageText")) == edits, "a group card is never the list"
         assert await states(bot.db, "broadcast") == ["pending", "pending"]
 
         await bot.send(tap_update(bot.app.bot, COORDINATOR, "rc:3", chat=chat))
