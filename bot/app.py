@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
-from telegram import BotCommand
+from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 COMMANDS = {
     "en": [
         ("mine", "Your pairings"),
+        ("visit", "Log a visit"),
         ("status", "Open and claimed needs"),
         ("release", "Give up a pairing"),
         ("team", "The team you claim for"),
@@ -38,11 +39,31 @@ COMMANDS = {
     ],
     "zh": [
         ("mine", "我的结对"),
+        ("visit", "记录走访"),
         ("status", "待认领与已认领"),
         ("release", "放弃结对"),
         ("team", "我代表的支部或队伍"),
         ("lang", "中文 / English"),
         ("help", "使用说明"),
+    ],
+}
+# Coordinators also see these, in their private chat with the bot.
+COORDINATOR_COMMANDS = {
+    "en": [
+        ("post", "Post a need"),
+        ("show", "A need's details and history"),
+        ("reminders", "Scheduled reminders"),
+        ("remind", "Remind every claimer"),
+        ("export", "The record as a file"),
+        ("cancel", "Drop what is being written"),
+    ],
+    "zh": [
+        ("post", "发布需求"),
+        ("show", "需求详情与记录"),
+        ("reminders", "已安排的提醒"),
+        ("remind", "提醒所有认领人"),
+        ("export", "导出记录"),
+        ("cancel", "放弃正在填写的内容"),
     ],
 }
 
@@ -123,15 +144,24 @@ def paced_rate_limiter(config: Config) -> PacedRateLimiter:
 
 
 async def set_commands(app: Application) -> None:  # type: ignore[type-arg]
-    """Publish the command menu per language; a failure here is cosmetic, never fatal."""
-    default = app.bot_data[runtime.SERVICE].config.language
+    """Publish the command menus (per language; coordinators' own in their private chat).
+
+    A failure here is cosmetic, never fatal: a coordinator who has not started the bot yet
+    gets their menu at the next start.
+    """
+    config = app.bot_data[runtime.SERVICE].config
+    menus: list[tuple[list[tuple[str, str]], dict[str, Any]]] = []
     for language in LANGUAGES:
-        commands = [BotCommand(name, text) for name, text in COMMANDS[language]]
-        for code in (language, None) if language == default else (language,):
-            try:
-                await app.bot.set_my_commands(commands, language_code=code)
-            except TelegramError as exc:
-                log.warning("command menu (%s) not set: %s", code or "default", exc)
+        codes = (language, None) if language == config.language else (language,)
+        menus += [(COMMANDS[language], {"language_code": code}) for code in codes]
+    everything = COORDINATOR_COMMANDS[config.language] + COMMANDS[config.language]
+    for coordinator in sorted(config.coordinators):
+        menus.append((everything, {"scope": BotCommandScopeChat(coordinator)}))
+    for commands, where in menus:
+        try:
+            await app.bot.set_my_commands([BotCommand(*pair) for pair in commands], **where)
+        except TelegramError as exc:
+            log.warning("a command menu was not set: %s", exc.__class__.__name__)
 
 
 @contextlib.asynccontextmanager

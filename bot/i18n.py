@@ -33,6 +33,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "<b>What I can do</b>\n"
             "Tap <b>Claim</b> on a need card in the group to pair up with a household.\n"
             "/mine: your pairings (with the households' details, in private chat)\n"
+            "/visit [number]: log a visit to your household (private chat)\n"
+            "/show &lt;number&gt;: your household's details and history (private chat)\n"
             "/release [number]: give up a pairing you cannot keep (no number: your only one)\n"
             "/status: how many needs are open and claimed\n"
             "/team &lt;name&gt;: the party branch or team you claim for\n"
@@ -42,6 +44,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "<b>我能做什么</b>\n"
             "在群里点需求卡片上的<b>认领</b>，与一户家庭结对。\n"
             "/mine：我的结对（私聊中附家庭详细信息）\n"
+            "/visit [编号]：记录一次走访（私聊）\n"
+            "/show &lt;编号&gt;：您结对家庭的信息和走访记录（私聊）\n"
             "/release [编号]：放弃无法继续的结对（不写编号：您唯一的结对）\n"
             "/status：待认领和已认领的数量\n"
             "/team &lt;名称&gt;：您代表的支部或队伍\n"
@@ -57,7 +61,11 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "/show &lt;number&gt;: a need's private details and history (private chat)\n"
             "/free &lt;number&gt;: end a claim; the need is open again\n"
             "/repost &lt;number&gt;: post a need's card again (if it went missing)\n"
-            "/reassign &lt;number&gt; &lt;user id or @username&gt;: give a need to someone"
+            "/reassign &lt;number&gt; &lt;user id or @username&gt;: give a need to someone\n"
+            "/remind &lt;when&gt; &lt;text&gt;: a message to every claimer at a local time"
+            " (private chat)\n"
+            "/reminders: what is scheduled, with Cancel buttons (private chat)\n"
+            "/export [xlsx|csv]: the record as a file (private chat)"
         ),
         "zh": (
             "\n\n<b>协调员命令</b>\n"
@@ -67,7 +75,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "/show &lt;编号&gt;：查看需求的隐私信息和记录（私聊）\n"
             "/free &lt;编号&gt;：解除认领，需求重新开放\n"
             "/repost &lt;编号&gt;：重新发布需求卡片（卡片丢失时）\n"
-            "/reassign &lt;编号&gt; &lt;用户ID或@用户名&gt;：把需求交给某人"
+            "/reassign &lt;编号&gt; &lt;用户ID或@用户名&gt;：把需求交给某人\n"
+            "/remind &lt;时间&gt; &lt;内容&gt;：在指定时间给所有认领人发消息（私聊）\n"
+            "/reminders：已安排的提醒，可取消（私聊）\n"
+            "/export [xlsx|csv]：导出记录文件（私聊）"
         ),
     },
     "unknown_command": {
@@ -414,18 +425,6 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "show_usage": {
         "en": "Usage: /show &lt;need number&gt;",
         "zh": "用法：/show &lt;需求编号&gt;",
-    },
-    "show_history": {
-        "en": "<b>History</b>",
-        "zh": "<b>认领记录</b>",
-    },
-    "history_item": {
-        "en": "{claimed} {name}{until}",
-        "zh": "{claimed} {name}{until}",
-    },
-    "history_until": {
-        "en": " → {released} ({reason})",
-        "zh": " → {released}（{reason}）",
     },
     "reason_released": {"en": "released", "zh": "本人放弃"},
     "reason_freed": {"en": "freed by a coordinator", "zh": "协调员解除"},

@@ -745,3 +745,19 @@ async def test_replies_in_a_group_speak_the_groups_language(harness):
     # In private, the same person is answered in their own language.
     await harness.private(chinese, "/mine")
     assert harness.private_texts(7)[-1].startswith("您还没有结对")
+
+
+async def test_command_menus_for_everyone_and_for_coordinators(harness):
+    menus = harness.api.of("setMyCommands")
+
+    def names(call):
+        commands = call.params["commands"]
+        commands = json.loads(commands) if isinstance(commands, str) else commands
+        return [c["command"] for c in commands]
+
+    scoped = [c for c in menus if "scope" in c.params]
+    assert len(scoped) == 1, "one menu per coordinator"
+    assert {"post", "remind", "export", "visit"} <= set(names(scoped[0]))
+    for call in menus:
+        if call not in scoped:
+            assert "visit" in names(call) and "post" not in names(call)
