@@ -13,7 +13,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
-from bot.delivery import Delivery, send_private, with_retries
+from bot.delivery import Delivery, send_private
 from bot.domain import (
     CardRef,
     ClaimOutcome,
@@ -27,21 +27,13 @@ from bot.i18n import t
 from bot.render import details_message, holder_name, pairing_markup
 from bot.runtime import Context, cards, service
 from bot.service import parse_need_number
-from handlers.common import actor_of, coordinator_lang, reply
+from handlers.common import actor_of, answer, coordinator_lang, reply
 
 log = logging.getLogger(__name__)
 
 # Telegram refuses a tap's answer after about 15 s; the details may take at most this long
 # before the answer goes out with the deep link instead.
 DETAILS_BEFORE_ANSWER_SECONDS = 4.0
-
-
-async def answer(query: CallbackQuery, text: str | None = None, url: str | None = None) -> None:
-    """Answer a tap (network faults retried); a query too old to answer is logged, not raised."""
-    try:
-        await with_retries(lambda: query.answer(text, url=url), "tap answer", wait_out_429=False)
-    except TelegramError as exc:
-        log.info("tap not answered: %s", exc.__class__.__name__)
 
 
 async def deliver_details(context: Context, need: Need, user_id: int, lang: str) -> Delivery:

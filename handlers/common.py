@@ -6,7 +6,7 @@ import contextlib
 import html
 import logging
 
-from telegram import Chat, Update, User
+from telegram import CallbackQuery, Chat, Update, User
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -19,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot import callbacks
+from bot.delivery import with_retries
 from bot.domain import Actor
 from bot.i18n import t
 from bot.render import details_message, pairing_markup
@@ -68,6 +69,14 @@ async def reply(update: Update, text: str) -> None:
         await update.effective_message.reply_text(
             text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
         )
+
+
+async def answer(query: CallbackQuery, text: str | None = None, url: str | None = None) -> None:
+    """Answer a tap (network faults retried); a query too old to answer is logged, not raised."""
+    try:
+        await with_retries(lambda: query.answer(text, url=url), "tap answer", wait_out_429=False)
+    except TelegramError as exc:
+        log.info("tap not answered: %s", exc.__class__.__name__)
 
 
 async def coordinator_lang(update: Update, context: Context) -> str | None:

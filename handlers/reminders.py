@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, cast
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import (
     BadRequest,
@@ -27,7 +27,7 @@ from telegram.error import (
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ExtBot, JobQueue
 
 from bot import callbacks
-from bot.delivery import retry_seconds, surely_not_sent, with_retries
+from bot.delivery import retry_seconds, surely_not_sent
 from bot.domain import Reminder
 from bot.i18n import t
 from bot.reminders import (
@@ -37,7 +37,7 @@ from bot.reminders import (
     local_text,
 )
 from bot.runtime import Context, reminders
-from handlers.common import coordinator_lang, is_private, private_link, reply
+from handlers.common import answer, coordinator_lang, is_private, private_link, reply
 
 log = logging.getLogger(__name__)
 
@@ -215,14 +215,6 @@ async def list_command(update: Update, context: Context) -> None:
         return
     text, markup = await listing(context, lang)
     await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-
-
-async def answer(query: CallbackQuery, text: str) -> None:
-    """Answer a tap; one too old to answer is logged, not raised."""
-    try:
-        await with_retries(lambda: query.answer(text), "tap answer", wait_out_429=False)
-    except TelegramError as exc:
-        log.info("tap not answered: %s", exc.__class__.__name__)
 
 
 async def cancel_tapped(update: Update, context: Context) -> None:

@@ -28,8 +28,7 @@ from bot.i18n import t
 from bot.runtime import Context, service, visits
 from bot.service import TextProblem, parse_need_number
 from bot.visits import SKIP, Form, Step, VisitOutcome, VisitResult
-from handlers.claims import answer
-from handlers.common import is_private, private_link, reply
+from handlers.common import answer, is_private, private_link, reply
 from handlers.posting import InArrivalOrder
 from storage.visits import VisitDraft
 
