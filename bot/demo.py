@@ -1,39 +1,63 @@
 """``claimbot demo``: the whole story, told by the real bot on the local Bot API emulator.
 
-Nothing here is staged: the real python-telegram-bot Application polls the emulator over HTTP
-on loopback, with a real SQLite file, and simulated coordinators and volunteers act through
-the emulator as people would in Telegram. Every step is checked; a failed check makes the
-demo exit non-zero. Telegram's flood limits are scaled up (the same factor for the emulator
-and the bot) so the story finishes in well under a minute.
+Nothing here is staged: the real python-telegram-bot Application, in a process of its own,
+polls the emulator over HTTP on loopback, with a real SQLite file and its real reminder job,
+and simulated coordinators and volunteers act through the emulator as people would in
+Telegram. Midway the bot's process is killed and started again on the same database. Every
+step is checked; a failed check makes the demo exit non-zero. Telegram's flood limits are
+scaled up (the same factor for the emulator and the bot) and the reminders come seconds apart
+rather than days, so the story finishes in under a minute.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
+import functools
 import html
+import itertools
+import json
+import math
+import os
 import random
 import re
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from bot.app import build_application, running
-from bot.config import config_from_mapping
+from bot.config import DEFAULT_CHECKLIST, Config, config_from_mapping
 from bot.emulator import BotApiEmulator, Limits, SimChat, SimMessage, SimUser
 from bot.i18n import t
+from bot.logs import configure_logging
 
 TOKEN = "777000:DEMO-token-for-the-local-emulator"
 BOT_USERNAME = "claimbot_demo_bot"
 GROUP_ID = -1001000000001
-COORDINATOR_ID = 900001
+COORDINATOR_IDS = (900001, 900002)
+COORDINATOR_ID = COORDINATOR_IDS[0]
 SPEEDUP = 30  # flood limits scaled by this, for the emulator and the bot alike
+TIMEZONE = "Asia/Shanghai"
+# Reminders come seconds apart rather than days: reminders.follow_up_after and check_every.
+FOLLOW_UP = 10
+CHECK_EVERY = 1
+# Posting one household through /post takes about this long at the demo's flood limits; the
+# holiday reminder and the digest are set to fall due after the claims, visits and follow-ups.
+SECONDS_PER_HOUSEHOLD = 0.4
+# The bot runs in a process of its own, so the demo can kill it and start it again.
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+BOT_ENTRY = "import sys; from bot.demo import serve_bot; sys.exit(serve_bot(sys.argv[1]))"
+CUT = "\x00"  # marks where a catalog message's fixed opening ends (see head())
 TEAMS_EN = [f"Party Branch {n}" for n in range(1, 35)] + ["Youth Volunteer Team", "Red Cross Team"]
 TEAMS_ZH = [f"第{n}党支部" for n in range(1, 35)] + ["青年志愿者服务队", "红十字志愿队"]
 SURNAMES = "Wang Li Zhang Liu Chen Yang Zhao Huang Zhou Wu Xu Sun Ma Zhu Hu Guo He Lin Luo Gao"
@@ -66,7 +90,8 @@ class Story:
         self.out.write(f"\n== {title} ==\n")
 
     def say(self, where: str, who: str, text: str | None, indent: str = "   ") -> None:
-        lines = plain(text or "").splitlines() or [""]
+        """A line of the chat as people see it (the emulator's text is plain already)."""
+        lines = (text or "").splitlines() or [""]
         self.out.write(f"[{where}] {who}: {lines[0]}\n")
         for line in lines[1:]:
             self.out.write(f"{indent}{line}\n")
@@ -75,8 +100,10 @@ class Story:
         self.out.write(f"   … {text}\n")
 
     def check(self, ok: bool, what: str) -> bool:
+        """Count a check, and show it: ✓ what was verified, or ✗ what failed."""
         if ok:
             self.passed += 1
+            self.out.write(f"   ✓ {what}\n")
         else:
             self.failures.append(what)
             self.out.write(f"   ✗ CHECK FAILED: {what}\n")
@@ -93,37 +120,243 @@ def volunteer_names(count: int, seed: int) -> list[str]:
     return [f"{rng.choice(surnames)} {rng.choice(given)}" for _ in range(count)]
 
 
+# -- the reminders' timetable, the bot's config and its process ----------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When the demo's dated reminders fall due, set as the bot starts (configured time zone)."""
+
+    tz: ZoneInfo
+    follow_up: float  # seconds: reminders.follow_up_after
+    holiday_name: str
+    holiday_day: date  # the holiday: the local day after its reminder falls due
+    holiday_at: float  # epoch seconds: send_at, the day before the holiday
+    digest_at: float  # epoch seconds: unclaimed_digest, today
+
+    def local(self, moment: float) -> str:
+        """A moment as a local wall-clock time."""
+        return datetime.fromtimestamp(moment, self.tz).strftime("%H:%M:%S")
+
+
+def plan_schedule(lang: str, households: int, now: float) -> Schedule:
+    """A holiday tomorrow whose reminder (1 day before, at send_at) and the unclaimed digest
+    fall due a few seconds after the demo expects the claims, visits and first follow-ups."""
+    tz = ZoneInfo(TIMEZONE)
+    claims_expected = now + 3 + SECONDS_PER_HOUSEHOLD * households
+    holiday_at = float(math.ceil(claims_expected + FOLLOW_UP + 7))
+    return Schedule(
+        tz=tz,
+        follow_up=FOLLOW_UP,
+        holiday_name="春节" if lang == "zh" else "Spring Festival",
+        holiday_day=datetime.fromtimestamp(holiday_at, tz).date() + timedelta(days=1),
+        holiday_at=holiday_at,
+        digest_at=holiday_at + 1,
+    )
+
+
+def demo_config(base_url: str, database: Path, lang: str, schedule: Schedule) -> dict[str, Any]:
+    """The bot's config as JSON; ``config_of`` reads it."""
+    holiday = {
+        "name": schedule.holiday_name,
+        "date": schedule.holiday_day.isoformat(),
+        "remind_before": ["1d"],
+    }
+    return {
+        "telegram": {
+            "token": TOKEN,
+            "base_url": base_url,
+            "poll_timeout": 1,
+            "rate_limit": {
+                "overall_per_second": 30 * SPEEDUP,
+                "group_per_minute": 20 * SPEEDUP,
+            },
+        },
+        "database": {"path": str(database), "synchronous": "normal"},
+        "coordinators": list(COORDINATOR_IDS),
+        "timezone": TIMEZONE,
+        "language": lang,
+        "reminders": {
+            "follow_up_after": f"{FOLLOW_UP}s",
+            "check_every": f"{CHECK_EVERY}s",
+            "country": None,  # only the holiday below, none from the country's calendar
+            "holidays": [holiday],
+            "send_at": schedule.local(schedule.holiday_at),
+            "unclaimed_digest": schedule.local(schedule.digest_at),
+            "quiet_hours": None,  # off: nothing waits for the morning
+        },
+    }
+
+
+def config_of(data: dict[str, Any]) -> Config:
+    """The config from ``demo_config``'s JSON. A config file gives send_at and
+    unclaimed_digest as HH:MM; the demo needs them to the second, as time values."""
+    reminders = dict(data["reminders"])
+    for key in ("send_at", "unclaimed_digest"):
+        reminders[key] = clock_time.fromisoformat(reminders[key])
+    return config_from_mapping({**data, "reminders": reminders}, env={})
+
+
+def serve_bot(config_file: str) -> int:
+    """The demo's bot, in its own process (see BotProcess): it polls until the demo closes
+    this process's stdin (a clean stop), or kills it (a crash)."""
+    config = config_of(json.loads(Path(config_file).read_text(encoding="utf-8")))
+    configure_logging(config.logging.level, secrets=[TOKEN])
+    asyncio.run(_serve(config))
+    return 0
+
+
+async def _serve(config: Config) -> None:
+    app = build_application(config)
+    async with running(app, polling=True, poll_timeout=config.telegram.poll_timeout):
+        # Until stdin closes: the demo's word to stop, or the demo itself gone.
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.read)
+
+
 @dataclass
-class Stage:
-    """What the scenes share: the emulator, its people, the households and the rush of taps."""
+class BotProcess:
+    """The real bot in a child process of the demo, so the demo can kill it outright (no
+    shutdown, nothing flushed) and start it again on the same database."""
 
     emu: BotApiEmulator
+    schedule: Schedule
+    config_file: Path
+    log_file: Path
+    process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        """Start the bot; returns once it is polling for updates."""
+        bootstraps = self.emu.count("deleteWebhook")  # python-telegram-bot's first step to poll
+        path = [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH", "")]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path if p)}
+        with self.log_file.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                BOT_ENTRY,
+                str(self.config_file),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=log,
+                env=env,
+            )
+        await self.emu.wait_for(lambda: self.emu.count("deleteWebhook") > bootstraps, 60)
+
+    async def crash(self) -> None:
+        """Kill the bot's process (SIGKILL): it gets no chance to finish anything."""
+        if self.process is not None and self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            await self.process.wait()
+
+    async def stop(self) -> None:
+        """A clean stop: close its stdin, and wait; kill it if it does not stop."""
+        process = self.process
+        if process is None or process.returncode is not None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), timeout=20)
+        except TimeoutError:
+            await self.crash()
+
+    def log_tail(self, lines: int = 25) -> list[str]:
+        """The end of the bot's log (ids and kinds only: it never holds private details)."""
+        try:
+            text = self.log_file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        return text.splitlines()[-lines:]
+
+
+def prepare_bot(emu: BotApiEmulator, folder: Path, lang: str, households: int) -> BotProcess:
+    """The schedule, the config (checked here, so a mistake shows at once) and the process."""
+    schedule = plan_schedule(lang, households, time.time())
+    data = demo_config(emu.base_url, folder / "demo.db", lang, schedule)
+    config_of(data)
+    config_file = folder / "config.json"
+    config_file.write_text(json.dumps(data), encoding="utf-8")
+    return BotProcess(emu, schedule, config_file, folder / "bot.log")
+
+
+@dataclass
+class Stage:
+    """What the scenes share: the emulator, the bot's process, the people, the households, the
+    rush of taps, and what the reminder scenes need to know (who holds what, since when)."""
+
+    emu: BotApiEmulator
+    bot: BotProcess
+    schedule: Schedule
     rng: random.Random
     group: SimChat
-    coordinator: SimUser
+    coordinators: list[SimUser]
     volunteers: list[SimUser]
     teams: list[str]
     team_of: dict[int, str]  # volunteer's user id -> team
     names: dict[int, str]  # volunteer's user id -> full name
     strangers: set[int]  # volunteers who never pressed Start in a private chat with the bot
     rows: list[dict[str, str]]  # the households posted
+    lang: str
     taps: list[tuple[SimUser, SimMessage]] = field(default_factory=list)
     tap_ids: list[str] = field(default_factory=list)  # callback query ids, as taps
     answers: list[dict[str, Any]] = field(default_factory=list)  # the bot's answers, as taps
     first_tap: dict[int, int] = field(default_factory=dict)  # card -> its first tapper's id
+    linked: set[int] = field(default_factory=set)  # strangers who opened the bot by the link
+    holders: dict[int, int] = field(default_factory=dict)  # need number -> holder's user id
+    released: tuple[int, int] | None = None  # need number, who released it
+    # need number -> (earliest, latest) moment its follow-ups count from: the claim, or the
+    # last visit (epoch seconds); its follow-ups fall due follow_up_after after that.
+    anchors: dict[int, tuple[float, float]] = field(default_factory=dict)
+    visited: dict[int, float] = field(default_factory=dict)  # need number -> visit logged at
+    notes: list[str] = field(default_factory=list)  # the visits' notes (never in the group)
+    late: list[int] = field(default_factory=list)  # needs posted late and left open
+    broadcast: tuple[float, float, str] | None = None  # due between, and the text
+    watch_from: float = 0.0  # every bot message from here on counts in "nothing twice"
+    crashed_at: float = 0.0
+    restarted_at: float = 0.0
+
+    @property
+    def coordinator(self) -> SimUser:
+        """The coordinator who posts and schedules."""
+        return self.coordinators[0]
+
+    @property
+    def unreachable(self) -> set[int]:
+        """Volunteers who never opened a chat with the bot: it cannot write to them."""
+        return self.strangers - self.linked
+
+    def user(self, user_id: int) -> SimUser:
+        return self.emu.user_by_id(user_id)
+
+    def local_day(self, moment: float) -> str:
+        """The local date of a moment."""
+        return datetime.fromtimestamp(moment, self.schedule.tz).date().isoformat()
+
+    def held(self) -> dict[int, list[int]]:
+        """Each holder's needs, by number."""
+        found: dict[int, list[int]] = {}
+        for need, holder in sorted(self.holders.items()):
+            found.setdefault(holder, []).append(need)
+        return found
 
 
-def set_stage(story: Story, emu: BotApiEmulator, households: int, seed: int) -> Stage:
-    """The group, the coordinator, 72 volunteers in teams, and the households to post."""
+def set_stage(
+    story: Story, emu: BotApiEmulator, bot: BotProcess, households: int, seed: int
+) -> Stage:
+    """The group, two coordinators, 72 volunteers in teams, and the households to post."""
     lang = story.lang
     group = emu.group(
         chat_id=GROUP_ID, title=story.words("Spring Festival volunteers", "送温暖志愿者群")
     )
-    coordinator = emu.user(
-        user_id=COORDINATOR_ID,
-        first_name=story.words("Coordinator Chen", "陈协调员"),
-        language_code=lang,
-    )
+    coordinators = [
+        emu.user(user_id=user_id, first_name=name, language_code=lang)
+        for user_id, name in zip(
+            COORDINATOR_IDS,
+            story.words("Coordinator Chen|Coordinator Lin", "陈协调员|林协调员").split("|"),
+            strict=True,
+        )
+    ]
     teams = TEAMS_ZH if lang == "zh" else TEAMS_EN
     volunteers: list[SimUser] = []
     for n, name in enumerate(volunteer_names(72, seed)):
@@ -133,15 +366,18 @@ def set_stage(story: Story, emu: BotApiEmulator, households: int, seed: int) -> 
         )
     return Stage(
         emu=emu,
+        bot=bot,
+        schedule=bot.schedule,
         rng=random.Random(seed),
         group=group,
-        coordinator=coordinator,
+        coordinators=coordinators,
         volunteers=volunteers,
         teams=teams,
         team_of={v.user_id: teams[n % len(teams)] for n, v in enumerate(volunteers)},
         names={v.user_id: f"{v.first_name} {v.last_name}" for v in volunteers},
         strangers={volunteers[n].user_id for n in (5, 17, 40)},
         rows=load_households()[:households],
+        lang=lang,
     )
 
 
@@ -154,7 +390,8 @@ async def volunteers_join(story: Story, stage: Stage) -> None:
             "1. Volunteers join; each names their team", "1. 志愿者加入，登记所属支部或队伍"
         )
     )
-    await stage.coordinator.start_bot()
+    for coordinator in stage.coordinators:
+        await coordinator.start_bot()
     for volunteer in volunteers:
         if volunteer.user_id not in strangers:
             await volunteer.start_bot()
@@ -267,7 +504,7 @@ async def everyone_taps_at_once(story: Story, stage: Stage) -> None:
     # One who never started the bot is among the quickest, so the deep-link path is shown.
     quick = next(i for i, (v, _c) in enumerate(taps) if v.user_id in stage.strangers)
     taps.insert(0, taps.pop(quick))
-    started = time.monotonic()
+    started, rush_from = time.monotonic(), time.time()
     stage.tap_ids = await asyncio.gather(
         *(volunteer.tap(card, card_data(card)) for volunteer, card in taps)
     )
@@ -275,6 +512,9 @@ async def everyone_taps_at_once(story: Story, stage: Stage) -> None:
         *(emu.wait_callback_answer(tap_id, timeout=20) for tap_id in stage.tap_ids)
     )
     elapsed = time.monotonic() - started
+    # Every claim of the rush was made in this window: their follow-ups count from it.
+    stage.anchors = {need_number_of(card): (rush_from, time.time()) for card in cards(emu)}
+    stage.watch_from = rush_from
     story.note(
         story.words(
             f"{len(taps)} taps answered in {elapsed:.2f} s",
@@ -335,6 +575,11 @@ async def first_tap_wins(story: Story, stage: Stage) -> None:
         for message_id, user_id in first_tap.items()
     )
     story.check(winners_ok, "each card names its first tapper, in Telegram's delivery order")
+    stage.holders = {
+        need_number_of(card): first_tap[card.message_id]
+        for card in cards(emu)
+        if card.message_id in first_tap
+    }
     edited = next(c for c in cards(emu) if c.message_id in first_tap)
     story.say(story.words("group · edited", "群 · 已编辑"), "bot", edited.text)
     winner_id = first_tap[edited.message_id]
@@ -379,6 +624,7 @@ async def link_for_a_stranger(story: Story, stage: Stage) -> None:
     story.note(f"url: {answer['url']}")
     stranger = next(v for v in stage.volunteers if v.user_id == uid)
     await stranger.open_link(answer["url"])
+    stage.linked.add(uid)
     await emu.wait_for(lambda: len(emu.private_messages(uid)) >= 1, timeout=10)
     delivered = emu.private_messages(uid)[-1]
     story.say(story.words("private", "私聊"), f"bot → {names[uid]}", delivered.text)
@@ -421,8 +667,12 @@ async def release_and_reclaim(story: Story, stage: Stage) -> None:
         and v.user_id != holder.user_id
         and len([1 for h in first_tap.values() if h == v.user_id]) < 3
     )
+    tapped_at = time.time()
     retap = await taker.tap(card_by_id(emu, released_card.message_id), card_data(released_card))
     reanswer = await emu.wait_callback_answer(retap, timeout=10)
+    stage.released = (need_number, holder.user_id)
+    stage.holders[need_number] = taker.user_id
+    stage.anchors[need_number] = (tapped_at, time.time())
     story.say(story.words("tap", "点击"), f"bot → {taker.first_name}", reanswer.get("text", ""))
     await emu.wait_for(lambda: button_text(card_by_id(emu, released_card.message_id)) == "", 10)
     story.check(
@@ -485,6 +735,874 @@ async def progress_by_team(story: Story, stage: Stage) -> None:
         )
 
 
+# -- visits ----------------------------------------------------------------------------------
+
+VISIT_NOTES = {
+    "en": (
+        "In good spirits; the stairs are hard on the knees, so we carried the rice up.",
+        "The heating is broken and the flat is cold; a fever for two days now.",
+    ),
+    "zh": (
+        "精神不错，上下楼膝盖吃力，米面已帮忙搬上楼。",
+        "暖气坏了，屋里很冷，已经发烧两天。",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class VisitPlan:
+    """A visit the demo logs: who, for which need, what they tick, their note."""
+
+    visitor: SimUser
+    need: int
+    ticks: tuple[str, ...]  # keys of the checklist
+    note: str
+    concern: bool  # "Needs help now"
+    by_button: bool  # Log a visit under the details message, else /visit
+
+
+async def visits_logged(story: Story, stage: Stage) -> None:
+    """8. Two claimers log visits through the bot's form; one household needs help now."""
+    story.chapter(
+        story.words(
+            "8. Visits: a checklist, a note, and a household that needs help now",
+            "8. 走访：勾选清单、写备注，其中一户急需帮助",
+        )
+    )
+    (first, first_need), (second, second_need) = pick_visitors(stage)
+    notes = VISIT_NOTES[story.lang]
+    plans = (
+        VisitPlan(first, first_need, ("groceries", "couplets", "talk"), notes[0], False, False),
+        VisitPlan(second, second_need, ("fruit", "health"), notes[1], True, True),
+    )
+    for plan in plans:
+        await log_visit(story, stage, plan)
+        stage.notes.append(plan.note)
+    await concern_reaches_coordinators(story, stage, plans[1])
+    await cards_show_last_visit(story, stage, plans)
+
+
+def pick_visitors(stage: Stage) -> tuple[tuple[SimUser, int], tuple[SimUser, int]]:
+    """The claimer holding the most needs (so /visit asks which one), and one holding the
+    fewest (who taps Log a visit under the details); both can be reached, neither holds the
+    need that changed hands."""
+    held = stage.held()
+    changed_hands = stage.released[0] if stage.released else None
+    reachable = sorted(
+        (
+            uid
+            for uid, needs in held.items()
+            if uid not in stage.strangers and changed_hands not in needs
+        ),
+        key=lambda uid: (-len(held[uid]), uid),
+    )
+    first, second = reachable[0], reachable[-1]
+    return (stage.user(first), held[first][0]), (stage.user(second), held[second][0])
+
+
+async def log_visit(story: Story, stage: Stage, plan: VisitPlan) -> None:
+    """One visit: open the form, tick, Next, a note, no photo, then the last question."""
+    checklist = await open_visit_form(story, stage, plan)
+    before = len(stage.emu.private_messages(plan.visitor.user_id))
+    await tick_items(story, stage, plan, checklist)
+    await finish_visit_form(story, stage, plan, before)
+
+
+async def open_visit_form(story: Story, stage: Stage, plan: VisitPlan) -> SimMessage:
+    """/visit (and, holding several pairings, a tap on one), or Log a visit under the details
+    message; returns the checklist."""
+    emu, lang, uid = stage.emu, story.lang, plan.visitor.user_id
+    where, name = story.words("private", "私聊"), stage.names[uid]
+    before = len(emu.private_messages(uid))
+    if plan.by_button:
+        label = t(lang, "button_log_visit")
+        intro = pattern(lang, "details_intro", id=plan.need, summary=CUT)
+        details = next(
+            m
+            for m in reversed(emu.private_messages(uid))
+            if intro.match(text_of(m)) and has_button(m, label)
+        )
+        story.say(
+            where,
+            name,
+            story.words(
+                f"[{label}] under the details of need #{plan.need}",
+                f"点需求 #{plan.need} 详情下的 [{label}]",
+            ),
+        )
+        await plan.visitor.tap_button(details, label)
+    else:
+        story.say(where, name, "/visit")
+        await plan.visitor.send_private("/visit")
+        reply = await next_private(emu, uid, before)
+        if text_of(reply) == plain(t(lang, "visit_pick")):  # several pairings: which one?
+            story.say(where, "bot", with_buttons(reply))
+            story.say(where, name, f"[#{plan.need} · …]")
+            await plan.visitor.tap_button(reply, f"#{plan.need} ·")
+    opening = pattern(lang, "visit_checklist", id=plan.need, summary=CUT)
+    checklist = await next_private(emu, uid, before, lambda m: bool(opening.match(text_of(m))))
+    story.say(where, "bot", with_buttons(checklist))
+    return checklist
+
+
+async def tick_items(story: Story, stage: Stage, plan: VisitPlan, checklist: SimMessage) -> None:
+    """Tap items of the checklist (each shows ✓ at once), then Next."""
+    emu, lang = stage.emu, story.lang
+    where, name = story.words("private", "私聊"), stage.names[plan.visitor.user_id]
+    labels = [DEFAULT_CHECKLIST[key][lang] for key in plan.ticks]
+    for label in labels:
+        await plan.visitor.tap_button(checklist, label)
+    story.say(where, name, "  ".join(f"[{label}]" for label in labels))
+    ticked = {f"✓ {label}" for label in labels}
+    shown = await waited(
+        emu, lambda: ticked <= {str(b.get("text")) for b in checklist.iter_buttons()}
+    )
+    story.check(shown, "each ticked item shows ✓ on the checklist")
+    label = t(lang, "button_visit_next")
+    story.say(where, name, f"[{label}]")
+    await plan.visitor.tap_button(checklist, label)
+
+
+async def finish_visit_form(story: Story, stage: Stage, plan: VisitPlan, before: int) -> None:
+    """The note, no photo (the emulator's people cannot send one: Skip), All well or Needs
+    help now; then the visit is logged."""
+    emu, lang, uid = stage.emu, story.lang, plan.visitor.user_id
+    where, name = story.words("private", "私聊"), stage.names[uid]
+    question = await next_private(emu, uid, before, starting(lang, "visit_ask_note"))
+    story.say(where, "bot", with_buttons(question))
+    story.say(where, name, plan.note)
+    await plan.visitor.send_private(plan.note)
+    question = await next_private(emu, uid, before, starting(lang, "visit_ask_photo"))
+    story.say(where, "bot", with_buttons(question))
+    skip = t(lang, "button_visit_skip")
+    story.say(
+        where,
+        name,
+        f"[{skip}]  "
+        + story.words("(the emulator's people cannot send photos)", "（模拟器里的人不能发照片）"),
+    )
+    await plan.visitor.tap_button(question, skip)
+    question = await next_private(emu, uid, before, starting(lang, "visit_ask_concern"))
+    story.say(where, "bot", with_buttons(question))
+    choice = t(lang, "button_visit_needs_help" if plan.concern else "button_visit_all_well")
+    story.say(where, name, f"[{choice}]")
+    chosen_at = time.time()
+    await plan.visitor.tap_button(question, choice)
+    logged = await next_private(emu, uid, before, starting(lang, "visit_logged", id=plan.need))
+    # Logging a visit starts the pairing's follow-up clock again.
+    stage.visited[plan.need] = time.time()
+    stage.anchors[plan.need] = (chosen_at, stage.visited[plan.need])
+    story.say(where, "bot", logged.text)
+    if plan.concern:
+        told = plain(t(lang, "visit_logged_concern")) in text_of(logged)
+        story.check(told, "the claimer is told the coordinators know")
+
+
+async def concern_reaches_coordinators(story: Story, stage: Stage, plan: VisitPlan) -> None:
+    """Every coordinator hears of the concern at once, privately, with the need and the note."""
+    emu, lang = stage.emu, story.lang
+    alert = pattern(
+        lang, "visit_concern_alert", id=plan.need, summary=CUT, name=CUT, date=CUT, note=CUT
+    )
+    alerts = [
+        await waited_message(emu, c.user_id, lambda m: bool(alert.match(text_of(m))))
+        for c in stage.coordinators
+    ]
+    first = alerts[0]
+    if first is not None:
+        story.say(
+            story.words("private", "私聊"), f"bot → {stage.coordinator.first_name}", first.text
+        )
+    others = [c.first_name for c in stage.coordinators[1:]]
+    story.note(story.words(f"the same to {', '.join(others)}", f"同样发给{'、'.join(others)}"))
+    story.check(
+        all(a is not None and plan.note in text_of(a) for a in alerts),
+        "every coordinator is told of the concern at once, with the need's number and the note",
+    )
+
+
+async def cards_show_last_visit(story: Story, stage: Stage, plans: Iterable[VisitPlan]) -> None:
+    """The group cards show the date of the last visit, and never a note."""
+    emu, lang = stage.emu, story.lang
+    lines = {
+        plan.need: plain(
+            t(lang, "card_last_visit", date=stage.local_day(stage.visited[plan.need]))
+        )
+        for plan in plans
+    }
+    shown = await waited(
+        emu, lambda: all(line in text_of(card_of_need(emu, n)) for n, line in lines.items())
+    )
+    need = max(lines, key=lambda n: stage.visited[n])
+    story.say(story.words("group · edited", "群 · 已编辑"), "bot", card_of_need(emu, need).text)
+    story.check(shown, "the group cards show the date of the last visit")
+    group_text = "\n".join(text_of(m) for m in emu.messages(GROUP_ID))
+    story.check(
+        not any(note in group_text for note in stage.notes), "no visit note reached the group"
+    )
+
+
+# -- late needs --------------------------------------------------------------------------------
+
+LATE_NEEDS = {
+    "en": (
+        "Elderly couple, Xinhua: a ride to the clinic and help buying medicine",
+        "Single father, Heping: tutoring for his son before the new term",
+    ),
+    "zh": (
+        "高龄夫妇，新华社区：陪同就医，帮忙买药",
+        "单亲父亲，和平社区：开学前辅导孩子功课",
+    ),
+}
+
+
+async def late_needs_stay_open(story: Story, stage: Stage) -> None:
+    """9. Two late needs, posted straight in the group (no private details); nobody claims."""
+    emu = stage.emu
+    story.chapter(
+        story.words(
+            "9. Two late needs, posted in the group, stay open",
+            "9. 协调员在群里补发两个需求，暂无人认领",
+        )
+    )
+    where = story.words("group", "群")
+    for summary in LATE_NEEDS[story.lang]:
+        before = len(cards(emu))
+        story.say(where, stage.coordinator.first_name, f"/post {summary}")
+        await stage.coordinator.send(stage.group, f"/post@{BOT_USERNAME} {summary}")
+        if await waited(emu, lambda n=before: len(cards(emu)) > n):  # type: ignore[misc]
+            card = cards(emu)[-1]
+            story.say(where, "bot", f"{card.text}   [{button_text(card)}]")
+            stage.late.append(need_number_of(card))
+    story.check(
+        len(stage.late) == 2 and all(button_text(card_of_need(emu, n)) for n in stage.late),
+        "the late needs are in the group, open, with a Claim button",
+    )
+
+
+# -- reminders -------------------------------------------------------------------------------
+
+BROADCAST = {
+    "en": "Rice, oil and couplets are at the community office from 9:00: take some on your visit.",
+    "zh": "米、油和春联已送到社区办公室，9点起可领取，走访时请带上。",
+}
+LEAD = 0.7  # seconds before a reminder falls due when the demo may no longer kill the bot
+SETTLE = CHECK_EVERY + 1.5  # seconds after it falls due by which it has surely gone out
+
+
+def describe_reminders(story: Story, stage: Stage) -> None:
+    """The reminder keys of the demo's config, as a coordinator would read them."""
+    s = stage.schedule
+    send_at, digest_at = s.local(s.holiday_at), s.local(s.digest_at)
+    story.note(
+        story.words(
+            f"the demo's config: reminders.follow_up_after {FOLLOW_UP}s (days in a real drive),"
+            f" check_every {CHECK_EVERY}s",
+            f"演示配置：reminders.follow_up_after {FOLLOW_UP}s（实际使用时以天计），"
+            f"check_every {CHECK_EVERY}s",
+        )
+    )
+    story.note(
+        story.words(
+            f"holidays: {s.holiday_name} on {s.holiday_day} (tomorrow), remind_before [1d],"
+            f" send_at {send_at}; unclaimed_digest {digest_at} ({TIMEZONE})",
+            f"节日：{s.holiday_name} {s.holiday_day}（明天），remind_before [1d]，"
+            f"send_at {send_at}；unclaimed_digest {digest_at}（{TIMEZONE}）",
+        )
+    )
+    story.note(
+        story.words(
+            "quiet_hours: null, off for the demo, so no reminder waits for the morning; the"
+            " times are to the second, which only a config built in Python can say",
+            "quiet_hours: null，演示中关闭免打扰时段，提醒不必等到早上；"
+            "时间精确到秒，只有在 Python 中构建的配置才能这样写",
+        )
+    )
+
+
+async def follow_up_reaches_silent_claimer(story: Story, stage: Stage) -> None:
+    """10. A claimer who logged nothing is reminded, follow_up_after the claim."""
+    emu, lang = stage.emu, story.lang
+    story.chapter(
+        story.words(
+            "10. A claimer who logged no visit is reminded", "10. 未记录走访的认领人收到提醒"
+        )
+    )
+    describe_reminders(story, stage)
+    need, uid = silent_pairing(stage)
+    opening = follow_up_pattern(lang, need)
+    message = await waited_message(
+        emu, uid, lambda m: bool(opening.match(text_of(m))), timeout=FOLLOW_UP + 20
+    )
+    if not story.check(message is not None, f"a follow-up reached the claimer of need #{need}"):
+        return
+    assert message is not None
+    story.say(story.words("private", "私聊"), f"bot → {stage.names[uid]}", with_buttons(message))
+    after = message.sent_at - stage.anchors[need][0]
+    story.note(story.words(f"{after:.1f} s after the claim", f"认领后 {after:.1f} 秒"))
+    story.check(
+        has_button(message, t(lang, "button_log_visit")),
+        "the follow-up carries a Log a visit button",
+    )
+    await every_pairing_followed_up(story, stage)
+    await unreachable_reported(story, stage)
+
+
+def silent_pairing(stage: Stage) -> tuple[int, int]:
+    """A pairing of the rush whose claimer can be reached and has logged no visit."""
+    changed_hands = stage.released[0] if stage.released else None
+    held = stage.held()
+    return next(
+        (need, uid)
+        for need, uid in sorted(stage.holders.items())
+        if uid not in stage.strangers
+        and need != changed_hands
+        and not any(n in stage.visited for n in held[uid])
+    )
+
+
+async def every_pairing_followed_up(story: Story, stage: Stage) -> None:
+    """Each pairing's first follow-up: follow_up_after its claim, or after its visit."""
+    emu = stage.emu
+    reachable = {n: uid for n, uid in stage.holders.items() if uid not in stage.unreachable}
+    due = max(stage.anchors[n][1] for n in reachable) + FOLLOW_UP
+
+    def all_reminded() -> bool:
+        return all(follow_ups(stage, n, uid) for n, uid in reachable.items())
+
+    done = await waited(emu, all_reminded, timeout=due - time.time() + 10)
+    story.check(done, "every pairing got its first follow-up")
+    story.note(
+        story.words(
+            f"{len(reachable)} pairings, each reminded once so far",
+            f"{len(reachable)} 个结对，目前各收到一次提醒",
+        )
+    )
+    for need, at in stage.visited.items():
+        first = follow_ups(stage, need, stage.holders[need])[:1]
+        story.check(
+            all(m.sent_at >= at + 0.8 * FOLLOW_UP for m in first),
+            f"the visit to need #{need} moved its follow-up to follow_up_after the visit",
+        )
+    if stage.released:
+        need, holder = stage.released
+        story.check(
+            not follow_ups(stage, need, holder),
+            "the volunteer who released a need gets no follow-up for it",
+        )
+
+
+async def unreachable_reported(story: Story, stage: Stage) -> None:
+    """A claimer who never opened a chat with the bot gets no reminders (Telegram refuses):
+    the coordinators are told."""
+    emu = stage.emu
+    lost = sorted(uid for uid in set(stage.holders.values()) if uid in stage.unreachable)
+    if not lost:
+        story.note(story.words("every claimer can be reached", "每位认领人都能收到私聊消息"))
+        return
+
+    def told() -> bool:
+        return all(
+            unreachable_notes(stage, c.user_id, uid) for c in stage.coordinators for uid in lost
+        )
+
+    story.check(await waited(emu, told), "the coordinators are told whom the bot cannot reach")
+    note = unreachable_notes(stage, COORDINATOR_ID, lost[0])[:1]
+    for message in note:
+        story.say(
+            story.words("private", "私聊"), f"bot → {stage.coordinator.first_name}", message.text
+        )
+
+
+async def the_bot_crashes(story: Story, stage: Stage) -> None:
+    """11. A coordinator schedules a message to every claimer; then the bot's process dies."""
+    emu, lang = stage.emu, story.lang
+    story.chapter(
+        story.words(
+            "11. The bot is killed with reminders pending",
+            "11. 机器人进程被强行终止，提醒尚未发出",
+        )
+    )
+    await quiet_moment(stage)
+    text, where = BROADCAST[lang], story.words("private", "私聊")
+    before, asked_at = len(emu.private_messages(COORDINATOR_ID)), time.time()
+    story.say(where, stage.coordinator.first_name, f"/remind 5s {text}")
+    await stage.coordinator.send_private(f"/remind 5s {text}")
+    reply = await next_private(emu, COORDINATOR_ID, before)
+    stage.broadcast = (asked_at + 5, time.time() + 5, text)
+    story.say(where, "bot", reply.text)
+    claimers = len(set(stage.holders.values()))
+    scheduled = pattern(lang, "rem_scheduled", id=CUT, when=CUT, count=claimers)
+    story.check(
+        bool(scheduled.match(text_of(reply))), "the message is scheduled for every claimer"
+    )
+    # The bot has taken every update (a crash must not make Telegram send one again).
+    await emu.wait_for(lambda: emu.pending_updates == 0, timeout=10)
+    await quiet_moment(stage)
+    await stage.bot.crash()
+    stage.crashed_at = time.time()
+    tell_what_is_pending(story, stage)
+    await asyncio.sleep(max(0.0, resume_at(stage) - time.time()))
+
+
+def pending_after_crash(stage: Stage) -> list[tuple[float, str, str]]:
+    """What falls due while the bot is down: (when, in English, in Chinese)."""
+    s, broadcast = stage.schedule, stage.broadcast
+    wave = min(end for _start, end in stage.anchors.values()) + 2 * FOLLOW_UP
+    items = [
+        (
+            s.holiday_at,
+            f"the {s.holiday_name} reminders and announcement",
+            f"{s.holiday_name}提醒和群通知",
+        ),
+        (s.digest_at, "the unclaimed digest", "待认领汇总"),
+        (
+            broadcast[1] if broadcast else 0.0,
+            "the coordinator's message to every claimer",
+            "协调员群发消息",
+        ),
+        (wave, "the second follow-ups", "第二轮走访提醒"),
+    ]
+    return sorted(item for item in items if item[0] > stage.crashed_at)
+
+
+def resume_at(stage: Stage) -> float:
+    """When the bot starts again: once everything pending has fallen due."""
+    return max((due for due, _en, _zh in pending_after_crash(stage)), default=0.0) + 1.0
+
+
+def tell_what_is_pending(story: Story, stage: Stage) -> None:
+    """When the bot died, and what falls due while it is down."""
+    s = stage.schedule
+    story.note(
+        story.words(
+            f"{s.local(stage.crashed_at)}: the bot's process is killed (SIGKILL: no shutdown;"
+            " the demo picks a moment when no send is under way)",
+            f"{s.local(stage.crashed_at)}：机器人进程被 SIGKILL 强行终止（不做任何收尾；"
+            "演示选在没有消息正在发送的时刻）",
+        )
+    )
+    for due, en, zh in pending_after_crash(stage):
+        story.note(story.words(f"{s.local(due)}  due: {en}", f"{s.local(due)}  到期：{zh}"))
+    if s.holiday_at <= stage.crashed_at:
+        story.note(
+            story.words(
+                "(the holiday reminders went out before the crash)", "（节日提醒在终止前已发出）"
+            )
+        )
+
+
+async def the_bot_starts_again(story: Story, stage: Stage) -> None:
+    """12. The bot starts again on the same database: what fell due meanwhile goes out once."""
+    emu, s = stage.emu, stage.schedule
+    story.chapter(
+        story.words(
+            "12. The bot starts again on the same database",
+            "12. 机器人在同一个数据库上重新启动",
+        )
+    )
+    await stage.bot.start()
+    stage.restarted_at = time.time()
+    story.note(
+        story.words(
+            f"{s.local(stage.restarted_at)}: started again, after"
+            f" {stage.restarted_at - stage.crashed_at:.0f} s down",
+            f"{s.local(stage.restarted_at)}：重新启动，停机 "
+            f"{stage.restarted_at - stage.crashed_at:.0f} 秒",
+        )
+    )
+    expected = caught_up(story, stage)
+    await waited(emu, lambda: all(arrived() for _what, arrived in expected), timeout=20)
+    for what, arrived in expected:
+        story.check(arrived(), what)
+    show_caught_up(story, stage)
+    await claims_survive(story, stage)
+
+
+def caught_up(story: Story, stage: Stage) -> list[tuple[str, Callable[[], bool]]]:
+    """What must have arrived once the bot is back, each with the words the check uses."""
+    reachable = sorted(set(stage.holders.values()) - stage.unreachable)
+    rush = rush_pairings(stage)
+    return [
+        (
+            story.words("the group got the holiday announcement", "群里收到节日通知"),
+            lambda: bool(announcements(stage)),
+        ),
+        (
+            story.words("the group got the unclaimed digest", "群里收到待认领汇总"),
+            lambda: bool(digests(stage)),
+        ),
+        (
+            story.words(
+                "every claimer the bot can reach got the holiday reminder",
+                "每位能联系上的认领人都收到节日提醒",
+            ),
+            lambda: all(holiday_reminders(stage, uid) for uid in reachable),
+        ),
+        (
+            story.words(
+                "every claimer the bot can reach got the coordinator's message",
+                "每位能联系上的认领人都收到协调员消息",
+            ),
+            lambda: all(broadcasts(stage, uid) for uid in reachable),
+        ),
+        (
+            story.words(
+                "the second follow-ups arrived, follow_up_after the first",
+                "第二轮走访提醒在第一轮之后 follow_up_after 送达",
+            ),
+            lambda: all(len(follow_ups(stage, n, uid)) >= 2 for n, uid in rush.items()),
+        ),
+    ]
+
+
+def rush_pairings(stage: Stage) -> dict[int, int]:
+    """Pairings claimed in the rush and still held, unvisited, by someone the bot can reach."""
+    changed_hands = stage.released[0] if stage.released else None
+    return {
+        need: uid
+        for need, uid in stage.holders.items()
+        if uid not in stage.unreachable and need not in stage.visited and need != changed_hands
+    }
+
+
+def show_caught_up(story: Story, stage: Stage) -> None:
+    """What one claimer and the group received after the restart."""
+    need, uid = silent_pairing(stage)
+    where, to = story.words("private", "私聊"), f"bot → {stage.names[uid]}"
+    for message in holiday_reminders(stage, uid)[:1] + broadcasts(stage, uid)[:1]:
+        story.say(where, to, message.text)
+    for message in follow_ups(stage, need, uid)[1:2]:
+        story.note(
+            story.words(
+                f"and the second follow-up for need #{need}, as the first"
+                f" ({message.sent_at - follow_ups(stage, need, uid)[0].sent_at:.0f} s later)",
+                f"以及需求 #{need} 的第二次走访提醒，内容同第一次"
+                f"（晚 {message.sent_at - follow_ups(stage, need, uid)[0].sent_at:.0f} 秒）",
+            )
+        )
+    for message in announcements(stage)[:1] + digests(stage)[:1]:
+        story.say(story.words("group", "群"), "bot", message.text)
+    reachable = set(stage.holders.values()) - stage.unreachable
+    story.note(
+        story.words(
+            f"{len(reachable)} claimers got the holiday reminder and the coordinator's message",
+            f"{len(reachable)} 位认领人收到节日提醒和协调员消息",
+        )
+    )
+
+
+async def claims_survive(story: Story, stage: Stage) -> None:
+    """/status after the restart: every claim made before the crash is still there."""
+    emu, lang = stage.emu, story.lang
+    before = len(emu.messages(GROUP_ID))
+    await stage.coordinator.send(stage.group, f"/status@{BOT_USERNAME}")
+    status = await next_group_message(emu, before)
+    story.say(story.words("group", "群"), "bot", status)
+    total, late = len(stage.rows) + len(stage.late), len(stage.late)
+    expected = plain(t(lang, "status", total=total, open=late, claimed=len(stage.rows), closed=0))
+    story.check(status == expected, "every claim survived the crash")
+
+
+async def nothing_sent_twice(story: Story, stage: Stage) -> None:
+    """13. Every reminder reached each person once: none twice, none due while down lost."""
+    story.chapter(story.words("13. Nothing twice, nothing lost", "13. 不重发，不漏发"))
+    chats = [GROUP_ID, *COORDINATOR_IDS, *stage.names]
+    count = sum(
+        1 for chat in chats for m in stage.emu.messages(chat) if m.sent_at >= stage.watch_from
+    )
+    story.note(
+        story.words(
+            f"{count} messages from the bot since the claims, counted per person and text",
+            f"自认领以来机器人共发出 {count} 条消息，按人按内容逐条核对",
+        )
+    )
+    duplicates = find_duplicates(stage)
+    story.check(not duplicates, "no message reached anyone twice")
+    for line in duplicates[:5]:
+        story.note(line)
+    check_exactly_once(story, stage)
+    check_due_meanwhile(story, stage)
+    check_group_private(story, stage)
+
+
+def find_duplicates(stage: Stage) -> list[str]:
+    """Bot messages since the rush that one chat got twice with the same text. A follow-up
+    repeated follow_up_after later is the next of its series, not a duplicate."""
+    series = pattern(stage.lang, "rem_follow_up", id=CUT, summary=CUT, since=CUT)
+    found = []
+    for chat in [GROUP_ID, *COORDINATOR_IDS, *stage.names]:
+        times: dict[str, list[float]] = {}
+        for message in stage.emu.messages(chat):
+            if message.sent_at >= stage.watch_from:
+                times.setdefault(text_of(message), []).append(message.sent_at)
+        for text, sent in times.items():
+            spaced = all(b - a >= 0.8 * FOLLOW_UP for a, b in itertools.pairwise(sent))
+            if len(sent) > 1 and not (series.match(text) and spaced):
+                found.append(f"chat {chat}: {len(sent)} × {text[:50]!r}")
+    return found
+
+
+def check_exactly_once(story: Story, stage: Stage) -> None:
+    """Each kind of reminder: exactly one per recipient, saying what it should."""
+    lang, s = story.lang, stage.schedule
+    reachable = sorted(set(stage.holders.values()) - stage.unreachable)
+    lost = sorted(set(stage.holders.values()) & stage.unreachable)
+    counts = {
+        story.words("holiday reminder per claimer", "每位认领人一条节日提醒"): [
+            len(holiday_reminders(stage, uid)) for uid in reachable
+        ],
+        story.words("coordinator's message per claimer", "每位认领人一条协调员消息"): [
+            len(broadcasts(stage, uid)) for uid in reachable
+        ],
+        story.words("holiday announcement in the group", "群里一条节日通知"): [
+            len(announcements(stage))
+        ],
+        story.words("unclaimed digest in the group", "群里一条待认领汇总"): [len(digests(stage))],
+        story.words(
+            "note per coordinator per claimer out of reach", "无法联系的认领人各通知一次"
+        ): [
+            len(unreachable_notes(stage, c.user_id, uid))
+            for c in stage.coordinators
+            for uid in lost
+        ],
+    }
+    for what, found in counts.items():
+        story.check(found == [1] * len(found), story.words(f"exactly one {what}", what))
+    held = stage.held()
+    listed = all(
+        f"#{n} ·" in text_of(m)
+        for uid in reachable
+        for m in holiday_reminders(stage, uid)
+        for n in held[uid]
+    )
+    story.check(
+        listed,
+        story.words("each holiday reminder lists its reader's pairings", "节日提醒列出各自的结对"),
+    )
+    counted = pattern(
+        lang,
+        "rem_holiday_group",
+        name=s.holiday_name,
+        date=s.holiday_day.isoformat(),
+        when=CUT,
+        open=len(stage.late),
+        claimed=len(stage.rows),
+    )
+    story.check(
+        all(counted.match(text_of(m)) for m in announcements(stage)),
+        story.words(
+            "the announcement counts paired and open households", "群通知统计已结对和待认领户数"
+        ),
+    )
+    digest = "\n".join(text_of(m) for m in digests(stage))
+    story.check(
+        all(f"#{n} ·" in digest for n in stage.late),
+        story.words("the digest links every open need", "汇总列出每个待认领需求"),
+    )
+
+
+def check_due_meanwhile(story: Story, stage: Stage) -> None:
+    """What fell due while the bot was down went out after it started again, and only then."""
+    s = stage.schedule
+    reachable = sorted(set(stage.holders.values()) - stage.unreachable)
+    meanwhile: list[SimMessage] = []
+    if s.holiday_at > stage.crashed_at:
+        meanwhile += announcements(stage)
+        meanwhile += [m for uid in reachable for m in holiday_reminders(stage, uid)]
+    if s.digest_at > stage.crashed_at:
+        meanwhile += digests(stage)
+    meanwhile += [m for uid in reachable for m in broadcasts(stage, uid)]
+    wave = min(end for _start, end in stage.anchors.values()) + 2 * FOLLOW_UP
+    if wave > stage.crashed_at:
+        meanwhile += [
+            m for n, uid in rush_pairings(stage).items() for m in follow_ups(stage, n, uid)[1:2]
+        ]
+    story.check(
+        bool(meanwhile) and all(m.sent_at >= stage.restarted_at for m in meanwhile),
+        story.words(
+            f"the {len(meanwhile)} messages due while the bot was down went out after it started"
+            " again",
+            f"停机期间到期的 {len(meanwhile)} 条消息在重新启动后发出",
+        ),
+    )
+
+
+def check_group_private(story: Story, stage: Stage) -> None:
+    """Nothing private ever reached the group: no name, address, phone, nor a visit's note."""
+    lang = story.lang
+    group_text = "\n".join(text_of(m) for m in stage.emu.messages(GROUP_ID, include_deleted=True))
+    private = [r[key] for r in stage.rows for key in ("phone", f"name_{lang}", f"address_{lang}")]
+    story.check(
+        not any(value in group_text for value in private + stage.notes),
+        story.words(
+            "no name, address, phone number or visit note ever reached the group",
+            "群里从未出现姓名、地址、电话或走访备注",
+        ),
+    )
+
+
+# -- what the demo looks for -----------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=2048)
+def _pattern(lang: str, key: str, values: tuple[tuple[str, Any], ...]) -> re.Pattern[str]:
+    parts = plain(t(lang, key, **dict(values))).split(CUT)
+    return re.compile(".*?".join(re.escape(part) for part in parts), re.S)
+
+
+def pattern(lang: str, key: str, **values: Any) -> re.Pattern[str]:
+    """A catalog message as the emulator shows it, as a pattern to match from the start:
+    the values given, anything where a value is CUT."""
+    return _pattern(lang, key, tuple(sorted(values.items())))
+
+
+def starting(lang: str, key: str, **values: Any) -> Callable[[SimMessage], bool]:
+    """Whether a message is this catalog message."""
+    opening = pattern(lang, key, **values)
+    return lambda message: bool(opening.match(text_of(message)))
+
+
+def matching(messages: Iterable[SimMessage], found: re.Pattern[str]) -> list[SimMessage]:
+    return [m for m in messages if found.match(text_of(m))]
+
+
+def follow_up_pattern(lang: str, need: int) -> re.Pattern[str]:
+    return pattern(lang, "rem_follow_up", id=need, summary=CUT, since=CUT)
+
+
+def follow_ups(stage: Stage, need: int, user_id: int) -> list[SimMessage]:
+    """The follow-ups for a need in a person's chat, oldest first."""
+    return matching(stage.emu.private_messages(user_id), follow_up_pattern(stage.lang, need))
+
+
+def holiday_reminders(stage: Stage, user_id: int) -> list[SimMessage]:
+    s = stage.schedule
+    found = pattern(
+        stage.lang,
+        "rem_holiday_private",
+        name=s.holiday_name,
+        date=s.holiday_day.isoformat(),
+        when=CUT,
+        pairings=CUT,
+    )
+    return matching(stage.emu.private_messages(user_id), found)
+
+
+def broadcasts(stage: Stage, user_id: int) -> list[SimMessage]:
+    text = stage.broadcast[2] if stage.broadcast else CUT
+    found = pattern(stage.lang, "rem_broadcast", text=html.escape(text))
+    return matching(stage.emu.private_messages(user_id), found)
+
+
+def announcements(stage: Stage) -> list[SimMessage]:
+    s = stage.schedule
+    values = {"name": s.holiday_name, "date": s.holiday_day.isoformat(), "when": CUT}
+    return [
+        m
+        for m in stage.emu.messages(GROUP_ID)
+        if pattern(stage.lang, "rem_holiday_group", open=CUT, claimed=CUT, **values).match(
+            text_of(m)
+        )
+        or pattern(stage.lang, "rem_holiday_group_all", claimed=CUT, **values).match(text_of(m))
+    ]
+
+
+def digests(stage: Stage) -> list[SimMessage]:
+    found = pattern(stage.lang, "rem_digest", count=CUT, lines=CUT)
+    return matching(stage.emu.messages(GROUP_ID), found)
+
+
+def unreachable_notes(stage: Stage, coordinator_id: int, user_id: int) -> list[SimMessage]:
+    found = pattern(stage.lang, "rem_unreachable", name=CUT, user_id=user_id, needs=CUT)
+    return matching(stage.emu.private_messages(coordinator_id), found)
+
+
+def due_windows(stage: Stage) -> list[tuple[float, float]]:
+    """When the reminders the demo knows of fall due: (earliest, latest), epoch seconds."""
+    s = stage.schedule
+    windows = [(s.holiday_at, s.holiday_at), (s.digest_at, s.digest_at)]
+    windows += [
+        (start + k * s.follow_up, end + k * s.follow_up)
+        for start, end in stage.anchors.values()
+        for k in (1, 2, 3)
+    ]
+    if stage.broadcast:
+        windows.append(stage.broadcast[:2])
+    return windows
+
+
+async def quiet_moment(stage: Stage) -> None:
+    """Wait for a moment when no reminder is about to go out or still going out. A send the
+    crash cut off is, by design, never sent again (at most once); the demo shows the rest."""
+    while True:
+        now = time.time()
+        busy = [
+            end + SETTLE
+            for start, end in due_windows(stage)
+            if start - LEAD <= now <= end + SETTLE
+        ]
+        if not busy:
+            return
+        await asyncio.sleep(max(busy) - now)
+
+
+async def waited(
+    emu: BotApiEmulator,
+    predicate: Callable[[], object],
+    timeout: float = 10,  # noqa: ASYNC109 - as the emulator's own wait_for
+) -> bool:
+    """Whether ``predicate()`` came true within ``timeout`` seconds."""
+    try:
+        await emu.wait_for(predicate, max(timeout, 0.01))
+    except TimeoutError:
+        return False
+    return True
+
+
+async def waited_message(
+    emu: BotApiEmulator,
+    chat: int,
+    accepts: Callable[[SimMessage], bool],
+    timeout: float = 10,  # noqa: ASYNC109
+) -> SimMessage | None:
+    """The bot's newest message in a chat that ``accepts``, waited for; None if none came."""
+    try:
+        return await emu.wait_for_message(chat, accepts, timeout=timeout)
+    except TimeoutError:
+        return None
+
+
+async def next_private(
+    emu: BotApiEmulator,
+    user_id: int,
+    before: int,
+    accepts: Callable[[SimMessage], bool] | None = None,
+) -> SimMessage:
+    """The bot's first private message to a person, after the first ``before``, that
+    ``accepts`` (any, without it)."""
+
+    def found() -> SimMessage | None:
+        later = emu.private_messages(user_id)[before:]
+        return next((m for m in later if accepts is None or accepts(m)), None)
+
+    return await emu.wait_for(found, timeout=10)
+
+
+def has_button(message: SimMessage, label: str) -> bool:
+    return any(button.get("text") == label for button in message.iter_buttons())
+
+
+def with_buttons(message: SimMessage) -> str:
+    """A message's text, and its buttons as a person sees them."""
+    labels = "  ".join(f"[{button.get('text')}]" for button in message.iter_buttons())
+    return text_of(message) + (f"\n{labels}" if labels else "")
+
+
+def card_of_need(emu: BotApiEmulator, need: int) -> SimMessage:
+    return next(card for card in cards(emu) if need_number_of(card) == need)
+
+
 Scene = Callable[[Story, Stage], Awaitable[None]]
 
 # The story, scene by scene; each one checks what it shows.
@@ -498,12 +1616,17 @@ SCENES: tuple[Scene, ...] = (
     release_and_reclaim,
     bad_input_changes_nothing,
     progress_by_team,
+    visits_logged,
+    late_needs_stay_open,
+    follow_up_reaches_silent_claimer,
+    the_bot_crashes,
+    the_bot_starts_again,
+    nothing_sent_twice,
 )
 
 
-async def tell(story: Story, emu: BotApiEmulator, households: int, seed: int) -> None:
+async def tell(story: Story, stage: Stage) -> None:
     """The story itself: the scenes in order, on one stage."""
-    stage = set_stage(story, emu, households, seed)
     for scene in SCENES:
         await scene(story, stage)
 
@@ -562,37 +1685,26 @@ async def run_demo(lang: str, out: TextIO, households: int = 53, seed: int = 7) 
     )
     with tempfile.TemporaryDirectory(prefix="claimbot-demo-") as tmp:
         async with BotApiEmulator(token=TOKEN, bot_username=BOT_USERNAME, limits=limits) as emu:
-            config = config_from_mapping(
-                {
-                    "telegram": {
-                        "token": TOKEN,
-                        "base_url": emu.base_url,
-                        "poll_timeout": 1,
-                        "rate_limit": {
-                            "overall_per_second": 30 * SPEEDUP,
-                            "group_per_minute": 20 * SPEEDUP,
-                        },
-                    },
-                    "database": {"path": str(Path(tmp) / "demo.db"), "synchronous": "normal"},
-                    "coordinators": [COORDINATOR_ID],
-                    "language": lang,
-                },
-                env={},
-            )
+            bot = prepare_bot(emu, Path(tmp), lang, households)
             out.write(
                 story.words(
                     f"claimbot demo: the real bot on a local Bot API emulator at {emu.base_url}\n"
-                    f"(flood limits scaled {SPEEDUP}x so the story fits in a minute)\n",
+                    f"(in a process of its own, killed and restarted midway; flood limits scaled"
+                    f" {SPEEDUP}x and reminders seconds apart, so the story fits in a minute)\n",
                     f"claimbot 演示：真实的机器人运行在本地 Bot API 模拟器 {emu.base_url}\n"
-                    f"（限流速率放大 {SPEEDUP} 倍，一分钟内讲完）\n",
+                    f"（机器人在独立进程中运行，中途被终止后重启；限流速率放大 {SPEEDUP} 倍，"
+                    "提醒间隔以秒计，一分钟内讲完）\n",
                 )
             )
-            app = build_application(config)
-            async with running(app, polling=True, poll_timeout=1):
-                try:
-                    await tell(story, emu, households, seed)
-                except TimeoutError as exc:
-                    story.check(False, f"timed out waiting: {exc}")
+            try:
+                await bot.start()
+                await tell(story, set_stage(story, emu, bot, households, seed))
+            except TimeoutError as exc:
+                story.check(False, f"timed out waiting: {exc}")
+            finally:
+                await bot.stop()
+            if story.failures:
+                out.write("\nthe bot's log, last lines:\n" + "\n".join(bot.log_tail()) + "\n")
     return story
 
 
