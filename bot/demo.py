@@ -57,7 +57,7 @@ SECONDS_PER_HOUSEHOLD = 0.4
 # The bot runs in a process of its own, so the demo can kill it and start it again.
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 BOT_ENTRY = "import sys; from bot.demo import serve_bot; sys.exit(serve_bot(sys.argv[1]))"
-CUT = "\x00"  # marks where a catalog message's fixed opening ends (see head())
+CUT = "\x00"  # a catalog message's value that may be anything (see pattern())
 TEAMS_EN = [f"Party Branch {n}" for n in range(1, 35)] + ["Youth Volunteer Team", "Red Cross Team"]
 TEAMS_ZH = [f"第{n}党支部" for n in range(1, 35)] + ["青年志愿者服务队", "红十字志愿队"]
 SURNAMES = "Wang Li Zhang Liu Chen Yang Zhao Huang Zhou Wu Xu Sun Ma Zhu Hu Guo He Lin Luo Gao"
@@ -436,10 +436,13 @@ async def coordinator_posts_needs(story: Story, stage: Stage) -> None:
     story.say(story.words("group", "群"), "bot", f"{first.text}   [{button_text(first)}]")
     story.note(story.words(f"and {len(rows) - 1} more cards", f"另有 {len(rows) - 1} 张卡片"))
     group_text = "\n".join(text_of(m) for m in emu.messages(GROUP_ID))
-    story.check(len(cards(emu)) == len(rows), "every household has a card in the group")
+    story.check(
+        len(cards(emu)) == len(rows),
+        story.words("every household has a card in the group", "每户家庭在群里都有卡片"),
+    )
     story.check(
         not any(r["phone"] in group_text or r[f"name_{lang}"] in group_text for r in rows),
-        "no name or phone number reached the group",
+        story.words("no name or phone number reached the group", "群里没有出现姓名或电话"),
     )
 
 
@@ -535,7 +538,10 @@ async def everyone_taps_at_once(story: Story, stage: Stage) -> None:
             "或已达结对上限",
         )
     )
-    story.check(all(answer.get("text") for answer in stage.answers), "every tapper got an answer")
+    story.check(
+        all(answer.get("text") for answer in stage.answers),
+        story.words("every tapper got an answer", "每次点击都得到回应"),
+    )
 
 
 def show_some_answers(story: Story, stage: Stage, won_text: str) -> None:
@@ -574,7 +580,13 @@ async def first_tap_wins(story: Story, stage: Stage) -> None:
         holders.get(message_id, "").startswith(names[user_id])
         for message_id, user_id in first_tap.items()
     )
-    story.check(winners_ok, "each card names its first tapper, in Telegram's delivery order")
+    story.check(
+        winners_ok,
+        story.words(
+            "each card names its first tapper, in Telegram's delivery order",
+            "每张卡片显示的都是按 Telegram 送达顺序最先点击的人",
+        ),
+    )
     stage.holders = {
         need_number_of(card): first_tap[card.message_id]
         for card in cards(emu)
@@ -600,7 +612,12 @@ async def phones_reach_claimers_only(story: Story, stage: Stage) -> None:
         for uid, text in all_private.items():
             if row["phone"] in text and uid != winner:
                 leaks += 1
-    story.check(leaks == 0, "each household's phone number reached its claimer only")
+    story.check(
+        leaks == 0,
+        story.words(
+            "each household's phone number reached its claimer only", "每户电话只发给了其认领人"
+        ),
+    )
 
 
 async def link_for_a_stranger(story: Story, stage: Stage) -> None:
@@ -616,7 +633,13 @@ async def link_for_a_stranger(story: Story, stage: Stage) -> None:
         for (volunteer, _c), answer in zip(stage.taps, stage.answers, strict=True)
         if (uid := volunteer.user_id) in stage.strangers and answer.get("url")
     ]
-    if not story.check(bool(stranger_wins), "a volunteer who never started the bot won a claim"):
+    if not story.check(
+        bool(stranger_wins),
+        story.words(
+            "a volunteer who never started the bot won a claim",
+            "一位从未私聊机器人的志愿者认领成功",
+        ),
+    ):
         return
     emu, rows, names = stage.emu, stage.rows, stage.names
     uid, answer = stranger_wins[0]
@@ -630,7 +653,7 @@ async def link_for_a_stranger(story: Story, stage: Stage) -> None:
     story.say(story.words("private", "私聊"), f"bot → {names[uid]}", delivered.text)
     story.check(
         any(r["phone"] in text_of(delivered) for r in rows),
-        "the details arrived through the link",
+        story.words("the details arrived through the link", "详细信息通过链接送达"),
     )
     thief = stage.volunteers[0]
     before = len(emu.private_messages(thief.user_id))
@@ -638,7 +661,10 @@ async def link_for_a_stranger(story: Story, stage: Stage) -> None:
     await emu.wait_for(lambda: len(emu.private_messages(thief.user_id)) > before, timeout=10)
     story.check(
         not any(r["phone"] in text_of(emu.private_messages(thief.user_id)[-1]) for r in rows),
-        "someone else opening the same link sees nothing private",
+        story.words(
+            "someone else opening the same link sees nothing private",
+            "其他人打开同一链接看不到隐私信息",
+        ),
     )
 
 
@@ -679,7 +705,9 @@ async def release_and_reclaim(story: Story, stage: Stage) -> None:
         holder_of(card_by_id(emu, released_card.message_id)).startswith(
             stage.names[taker.user_id]
         ),
-        "the released need went to the next volunteer",
+        story.words(
+            "the released need went to the next volunteer", "被放弃的需求由下一位志愿者认领"
+        ),
     )
 
 
@@ -701,8 +729,14 @@ async def bad_input_changes_nothing(story: Story, stage: Stage) -> None:
         story.words("group", "群"), volunteers[2].first_name, "/post free phones for everyone"
     )
     story.say(story.words("group", "群"), "bot", refusal)
-    story.check(refusal == t(lang, "not_coordinator"), "a volunteer's /post is refused")
-    story.check(len(cards(emu)) == len(stage.rows), "a volunteer's /post created nothing")
+    story.check(
+        refusal == t(lang, "not_coordinator"),
+        story.words("a volunteer's /post is refused", "志愿者的 /post 被拒绝"),
+    )
+    story.check(
+        len(cards(emu)) == len(stage.rows),
+        story.words("a volunteer's /post created nothing", "志愿者的 /post 没有创建任何需求"),
+    )
 
 
 async def progress_by_team(story: Story, stage: Stage) -> None:
@@ -718,7 +752,9 @@ async def progress_by_team(story: Story, stage: Stage) -> None:
     expected = plain(
         t(lang, "status", total=len(rows), open=len(rows) - claimed, claimed=claimed, closed=0)
     )
-    story.check(status == expected, "the status counts every need")
+    story.check(
+        status == expected, story.words("the status counts every need", "进度统计了每个需求")
+    )
     per_team = Counter(
         stage.team_of.get(next((uid for uid, n in stage.names.items() if h.startswith(n)), 0), "?")
         for h in holders.values()
@@ -857,7 +893,9 @@ async def tick_items(story: Story, stage: Stage, plan: VisitPlan, checklist: Sim
     shown = await waited(
         emu, lambda: ticked <= {str(b.get("text")) for b in checklist.iter_buttons()}
     )
-    story.check(shown, "each ticked item shows ✓ on the checklist")
+    story.check(
+        shown, story.words("each ticked item shows ✓ on the checklist", "勾选的每一项都显示 ✓")
+    )
     label = t(lang, "button_visit_next")
     story.say(where, name, f"[{label}]")
     await plan.visitor.tap_button(checklist, label)
@@ -895,7 +933,10 @@ async def finish_visit_form(story: Story, stage: Stage, plan: VisitPlan, before:
     story.say(where, "bot", logged.text)
     if plan.concern:
         told = plain(t(lang, "visit_logged_concern")) in text_of(logged)
-        story.check(told, "the claimer is told the coordinators know")
+        story.check(
+            told,
+            story.words("the claimer is told the coordinators know", "认领人得知协调员已收到通知"),
+        )
 
 
 async def concern_reaches_coordinators(story: Story, stage: Stage, plan: VisitPlan) -> None:
@@ -917,7 +958,10 @@ async def concern_reaches_coordinators(story: Story, stage: Stage, plan: VisitPl
     story.note(story.words(f"the same to {', '.join(others)}", f"同样发给{'、'.join(others)}"))
     story.check(
         all(a is not None and plan.note in text_of(a) for a in alerts),
-        "every coordinator is told of the concern at once, with the need's number and the note",
+        story.words(
+            "every coordinator is told of the concern at once, with the need and the note",
+            "每位协调员立即收到急需帮助的通知，附需求编号和备注",
+        ),
     )
 
 
@@ -935,10 +979,14 @@ async def cards_show_last_visit(story: Story, stage: Stage, plans: Iterable[Visi
     )
     need = max(lines, key=lambda n: stage.visited[n])
     story.say(story.words("group · edited", "群 · 已编辑"), "bot", card_of_need(emu, need).text)
-    story.check(shown, "the group cards show the date of the last visit")
+    story.check(
+        shown,
+        story.words("the group cards show the date of the last visit", "群卡片显示最近走访日期"),
+    )
     group_text = "\n".join(text_of(m) for m in emu.messages(GROUP_ID))
     story.check(
-        not any(note in group_text for note in stage.notes), "no visit note reached the group"
+        not any(note in group_text for note in stage.notes),
+        story.words("no visit note reached the group", "走访备注没有出现在群里"),
     )
 
 
@@ -976,7 +1024,10 @@ async def late_needs_stay_open(story: Story, stage: Stage) -> None:
             stage.late.append(need_number_of(card))
     story.check(
         len(stage.late) == 2 and all(button_text(card_of_need(emu, n)) for n in stage.late),
-        "the late needs are in the group, open, with a Claim button",
+        story.words(
+            "the late needs are in the group, open, with a Claim button",
+            "补发的需求在群里待认领，带“认领”按钮",
+        ),
     )
 
 
@@ -1034,7 +1085,13 @@ async def follow_up_reaches_silent_claimer(story: Story, stage: Stage) -> None:
     message = await waited_message(
         emu, uid, lambda m: bool(opening.match(text_of(m))), timeout=FOLLOW_UP + 20
     )
-    if not story.check(message is not None, f"a follow-up reached the claimer of need #{need}"):
+    if not story.check(
+        message is not None,
+        story.words(
+            f"a follow-up reached the claimer of need #{need}",
+            f"需求 #{need} 的认领人收到走访提醒",
+        ),
+    ):
         return
     assert message is not None
     story.say(story.words("private", "私聊"), f"bot → {stage.names[uid]}", with_buttons(message))
@@ -1042,7 +1099,7 @@ async def follow_up_reaches_silent_claimer(story: Story, stage: Stage) -> None:
     story.note(story.words(f"{after:.1f} s after the claim", f"认领后 {after:.1f} 秒"))
     story.check(
         has_button(message, t(lang, "button_log_visit")),
-        "the follow-up carries a Log a visit button",
+        story.words("the follow-up carries a Log a visit button", "提醒附“记录走访”按钮"),
     )
     await every_pairing_followed_up(story, stage)
     await unreachable_reported(story, stage)
@@ -1071,7 +1128,9 @@ async def every_pairing_followed_up(story: Story, stage: Stage) -> None:
         return all(follow_ups(stage, n, uid) for n, uid in reachable.items())
 
     done = await waited(emu, all_reminded, timeout=due - time.time() + 10)
-    story.check(done, "every pairing got its first follow-up")
+    story.check(
+        done, story.words("every pairing got its first follow-up", "每个结对都收到第一次提醒")
+    )
     story.note(
         story.words(
             f"{len(reachable)} pairings, each reminded once so far",
@@ -1082,13 +1141,19 @@ async def every_pairing_followed_up(story: Story, stage: Stage) -> None:
         first = follow_ups(stage, need, stage.holders[need])[:1]
         story.check(
             all(m.sent_at >= at + 0.8 * FOLLOW_UP for m in first),
-            f"the visit to need #{need} moved its follow-up to follow_up_after the visit",
+            story.words(
+                f"the visit to need #{need} moved its follow-up to follow_up_after the visit",
+                f"走访需求 #{need} 后，下一次提醒顺延到走访后 follow_up_after",
+            ),
         )
     if stage.released:
         need, holder = stage.released
         story.check(
             not follow_ups(stage, need, holder),
-            "the volunteer who released a need gets no follow-up for it",
+            story.words(
+                "the volunteer who released a need gets no follow-up for it",
+                "放弃结对的志愿者不再收到该需求的提醒",
+            ),
         )
 
 
@@ -1106,7 +1171,12 @@ async def unreachable_reported(story: Story, stage: Stage) -> None:
             unreachable_notes(stage, c.user_id, uid) for c in stage.coordinators for uid in lost
         )
 
-    story.check(await waited(emu, told), "the coordinators are told whom the bot cannot reach")
+    story.check(
+        await waited(emu, told),
+        story.words(
+            "the coordinators are told whom the bot cannot reach", "协调员得知哪些认领人无法联系"
+        ),
+    )
     note = unreachable_notes(stage, COORDINATOR_ID, lost[0])[:1]
     for message in note:
         story.say(
@@ -1134,7 +1204,8 @@ async def the_bot_crashes(story: Story, stage: Stage) -> None:
     claimers = len(set(stage.holders.values()))
     scheduled = pattern(lang, "rem_scheduled", id=CUT, when=CUT, count=claimers)
     story.check(
-        bool(scheduled.match(text_of(reply))), "the message is scheduled for every claimer"
+        bool(scheduled.match(text_of(reply))),
+        story.words("the message is scheduled for every claimer", "消息已安排发给每位认领人"),
     )
     # The bot has taken every update (a crash must not make Telegram send one again).
     await emu.wait_for(lambda: emu.pending_updates == 0, timeout=10)
@@ -1309,7 +1380,10 @@ async def claims_survive(story: Story, stage: Stage) -> None:
     story.say(story.words("group", "群"), "bot", status)
     total, late = len(stage.rows) + len(stage.late), len(stage.late)
     expected = plain(t(lang, "status", total=total, open=late, claimed=len(stage.rows), closed=0))
-    story.check(status == expected, "every claim survived the crash")
+    story.check(
+        status == expected,
+        story.words("every claim survived the crash", "每个认领在进程终止后都还在"),
+    )
 
 
 async def nothing_sent_twice(story: Story, stage: Stage) -> None:
@@ -1326,10 +1400,13 @@ async def nothing_sent_twice(story: Story, stage: Stage) -> None:
         )
     )
     duplicates = find_duplicates(stage)
-    story.check(not duplicates, "no message reached anyone twice")
+    story.check(
+        not duplicates, story.words("no message reached anyone twice", "没有任何人收到重复消息")
+    )
     for line in duplicates[:5]:
         story.note(line)
     check_exactly_once(story, stage)
+    check_reminders_say_it(story, stage)
     check_due_meanwhile(story, stage)
     check_group_private(story, stage)
 
@@ -1352,8 +1429,7 @@ def find_duplicates(stage: Stage) -> list[str]:
 
 
 def check_exactly_once(story: Story, stage: Stage) -> None:
-    """Each kind of reminder: exactly one per recipient, saying what it should."""
-    lang, s = story.lang, stage.schedule
+    """Each kind of reminder: exactly one per recipient."""
     reachable = sorted(set(stage.holders.values()) - stage.unreachable)
     lost = sorted(set(stage.holders.values()) & stage.unreachable)
     counts = {
@@ -1377,6 +1453,13 @@ def check_exactly_once(story: Story, stage: Stage) -> None:
     }
     for what, found in counts.items():
         story.check(found == [1] * len(found), story.words(f"exactly one {what}", what))
+
+
+def check_reminders_say_it(story: Story, stage: Stage) -> None:
+    """The holiday reminders list their reader's pairings; the announcement counts the
+    households; the digest links the card of every open need."""
+    lang, s = story.lang, stage.schedule
+    reachable = sorted(set(stage.holders.values()) - stage.unreachable)
     held = stage.held()
     listed = all(
         f"#{n} ·" in text_of(m)
@@ -1403,10 +1486,22 @@ def check_exactly_once(story: Story, stage: Stage) -> None:
             "the announcement counts paired and open households", "群通知统计已结对和待认领户数"
         ),
     )
-    digest = "\n".join(text_of(m) for m in digests(stage))
+    links = {
+        str(entity.get("url"))
+        for message in digests(stage)
+        for entity in message.entities
+        if entity.get("type") == "text_link"
+    }
+    # A supergroup's message links: t.me/c/<the chat id without -100>/<message id>.
+    group = str(-GROUP_ID - 1_000_000_000_000)
+    cards_open = {
+        f"https://t.me/c/{group}/{card_of_need(stage.emu, n).message_id}" for n in stage.late
+    }
     story.check(
-        all(f"#{n} ·" in digest for n in stage.late),
-        story.words("the digest links every open need", "汇总列出每个待认领需求"),
+        bool(cards_open) and cards_open <= links,
+        story.words(
+            "the digest links the card of every open need", "汇总附上每个待认领需求卡片的链接"
+        ),
     )
 
 
