@@ -213,6 +213,10 @@ async def _serve(config: Config) -> None:
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.read)
 
 
+class BotDied(Exception):
+    """The bot's process exited on its own (its log says why)."""
+
+
 @dataclass
 class BotProcess:
     """The real bot in a child process of the demo, so the demo can kill it outright (no
@@ -240,7 +244,16 @@ class BotProcess:
                 stderr=log,
                 env=env,
             )
-        await self.emu.wait_for(lambda: self.emu.count("deleteWebhook") > bootstraps, 60)
+        polling = asyncio.ensure_future(
+            self.emu.wait_for(lambda: self.emu.count("deleteWebhook") > bootstraps, 60)
+        )
+        exited = asyncio.ensure_future(self.process.wait())
+        await asyncio.wait({polling, exited}, return_when=asyncio.FIRST_COMPLETED)
+        if not polling.done():
+            polling.cancel()
+            raise BotDied(f"the bot's process exited at start (status {exited.result()})")
+        exited.cancel()
+        polling.result()
 
     async def crash(self) -> None:
         """Kill the bot's process (SIGKILL): it gets no chance to finish anything."""
@@ -1804,6 +1817,8 @@ async def run_demo(lang: str, out: TextIO, households: int = 53, seed: int = 7) 
                 await tell(story, set_stage(story, emu, bot, households, seed))
             except TimeoutError as exc:
                 story.check(False, f"timed out waiting: {exc}")
+            except BotDied as exc:
+                story.check(False, str(exc))
             finally:
                 await bot.stop()
             if story.failures:
