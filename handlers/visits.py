@@ -12,6 +12,7 @@ import html
 import logging
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -167,6 +168,12 @@ def shorten(text: str) -> str:
     return text if len(text) <= SUMMARY_IN_BUTTON else text[: SUMMARY_IN_BUTTON - 1] + "…"
 
 
+def tapped_in_private(query: CallbackQuery) -> bool:
+    """Whether the tapped message is in a private chat with the bot."""
+    message = query.message
+    return message is not None and message.chat.type == ChatType.PRIVATE
+
+
 @in_arrival_order
 async def log_visit_tapped(update: Update, context: Context) -> None:
     """Log a visit (under /mine, the details, or /visit's choice): it names one pairing."""
@@ -174,6 +181,11 @@ async def log_visit_tapped(update: Update, context: Context) -> None:
     if query is None or user is None:
         return
     lang = context.person_lang
+    if not tapped_in_private(query):
+        # Visit buttons live in private chat: forged data tapped on a group card changes
+        # neither the form nor the card.
+        await answer(query, t(lang, "answer_bad_button"))
+        return
     claim_id = callbacks.parse_id(callbacks.LOG_VISIT, query.data)
     form = await visits(context).start(user.id, claim_id) if claim_id is not None else None
     if form is None:
@@ -191,6 +203,11 @@ async def tick_tapped(update: Update, context: Context) -> None:
     if query is None or user is None:
         return
     lang = context.person_lang
+    if not tapped_in_private(query):
+        # Visit buttons live in private chat: forged data tapped on a group card changes
+        # neither the form nor the card.
+        await answer(query, t(lang, "answer_bad_button"))
+        return
     parsed = callbacks.parse_pair(callbacks.VISIT_TICK, query.data)
     draft = await visits(context).toggle(user.id, *parsed) if parsed else None
     if draft is None:
@@ -208,6 +225,11 @@ async def move_on_tapped(update: Update, context: Context) -> None:
     if query is None or user is None:
         return
     lang = context.person_lang
+    if not tapped_in_private(query):
+        # Visit buttons live in private chat: forged data tapped on a group card changes
+        # neither the form nor the card.
+        await answer(query, t(lang, "answer_bad_button"))
+        return
     parsed = callbacks.parse_pair(callbacks.VISIT_ON, query.data)
     draft = None
     if parsed is not None:
@@ -249,6 +271,11 @@ async def concern_tapped(update: Update, context: Context) -> None:
     if query is None or user is None:
         return
     lang = context.person_lang
+    if not tapped_in_private(query):
+        # Visit buttons live in private chat: forged data tapped on a group card changes
+        # neither the form nor the card.
+        await answer(query, t(lang, "answer_bad_button"))
+        return
     parsed = callbacks.parse_pair(callbacks.VISIT_CONCERN, query.data)
     if parsed is None:
         await answer(query, t(lang, "answer_bad_button"))

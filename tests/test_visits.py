@@ -551,3 +551,18 @@ def test_visit_button_data_is_short_and_parsed_strictly():
     for pattern, data in refused:
         assert callbacks.parse_pair(pattern, data) is None
         assert callbacks.parse_id(pattern, data) is None
+
+
+async def test_forged_visit_taps_on_a_group_card_change_neither_card_nor_form(harness):
+    await claim(harness, ALICE)
+    card = await harness.post_card("Second household, open")
+    await harness.private(ALICE, "/visit")  # Alice's form is open at the checklist
+    for data in ("vt:1:fruit", "vo:1:done", "vo:1:note", "vo:1:photo", "vc:1:y", "v:1"):
+        await harness.tap_card(ALICE, card, data=data)
+        assert harness.last_answer()["text"] == "This button is not valid."
+    calls = harness.api.of("editMessageReplyMarkup") + harness.api.of("editMessageText")
+    card_id = card.result["message_id"]
+    assert [c for c in calls if c.params["message_id"] == card_id] == [], "the card untouched"
+    # The form is where it was: nothing ticked, no visit logged.
+    rows = await harness.service.db.fetch_all("SELECT * FROM visits")
+    assert rows == []
