@@ -196,7 +196,6 @@ class Database:
         try:
             await conn.execute("BEGIN IMMEDIATE")
             yield conn
-            changed = await self._changed_needs(conn, changes)
             await conn.execute("COMMIT")
         except BaseException:
             # Also when cancelled: aiosqlite still runs what was queued (a BEGIN, a COMMIT),
@@ -205,7 +204,7 @@ class Database:
             with contextlib.suppress(sqlite3.OperationalError):
                 await conn.execute("ROLLBACK")
             raise
-        self._tell(changed)
+        await self._read_change_log(conn, changes)
 
     async def execute(self, sql: str, params: Iterable[object] = ()) -> int:
         """One write statement, committed on its own, in turn; returns the rows it changed."""
@@ -216,11 +215,10 @@ class Database:
                 # Without a transaction the change log is committed with the statement; it
                 # is read afterwards, and only if triggers changed more rows than it did.
                 rowcount = cursor.rowcount
-                changed = await self._changed_needs(conn, changes + rowcount)
             except BaseException:
                 self._lost_track()
                 raise
-        self._tell(changed)
+            await self._read_change_log(conn, changes + rowcount)
         return rowcount
 
     def _lost_track(self) -> None:
@@ -229,31 +227,44 @@ class Database:
         self._kept_needs.clear()
         self._log_unread = True
 
-    async def _changed_needs(self, conn: aiosqlite.Connection, changes: int) -> list[int]:
+    async def _read_change_log(self, conn: aiosqlite.Connection, changes: int) -> None:
+        """After a commit: drop what is kept of what changed, then tell the listeners.
+
+        Read once committed and deleted only once read, so a caller cancelled on the way
+        leaves the rows for the next write to read.
+        """
         if conn.total_changes == changes and not self._log_unread:
-            return []  # nothing written since: no trip for the change log
-        if self._log_unread:
-            self._log_unread = False
-            rows = await conn.execute_fetchall(
-                "SELECT user_id, language FROM people WHERE language IS NOT NULL"
-            )
-            self._languages = {user_id: language for user_id, language in rows}
-        rows = await conn.execute_fetchall("DELETE FROM changes RETURNING kind, id, language")
-        changed = []
-        for kind, key, language in rows:
+            return  # nothing written since: no trip for the change log
+        try:
+            if self._log_unread:
+                self._log_unread = False
+                rows = await conn.execute_fetchall(
+                    "SELECT user_id, language FROM people WHERE language IS NOT NULL"
+                )
+                self._languages = {user_id: language for user_id, language in rows}
+            rows = await conn.execute_fetchall("SELECT rowid, kind, id, language FROM changes")
+            changed = self._apply_changes(rows)
+            if rows:
+                last = max(row[0] for row in rows)
+                await conn.execute("DELETE FROM changes WHERE rowid <= ?", (last,))
+        except BaseException:
+            self._lost_track()
+            raise
+        if changed:
+            for listener in self._listeners:
+                listener(changed)
+
+    def _apply_changes(self, rows: Iterable[aiosqlite.Row]) -> list[int]:
+        changed = set()
+        for _, kind, key, language in rows:
             if kind == "need":
                 self._kept_needs.pop(key, None)
-                changed.append(key)
+                changed.add(key)
             elif language is None:
                 self._languages.pop(key, None)
             else:
                 self._languages[key] = language
         return sorted(changed)
-
-    def _tell(self, changed: list[int]) -> None:
-        if changed:
-            for listener in self._listeners:
-                listener(changed)
 
     async def fetch_all(self, sql: str, params: Iterable[object] = ()) -> list[aiosqlite.Row]:
         """Rows of a read-only query on the reader connection."""

@@ -12,6 +12,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -557,3 +558,28 @@ def test_a_path_sqlite_cannot_open_leaves_no_thread_behind(tmp_path, monkeypatch
             asyncio.run(open_it())
     time.sleep(0.2)
     assert errors == []
+
+
+async def test_a_write_cancelled_at_its_commit_is_still_told_to_the_listeners(db, monkeypatch):
+    need_id = await post(db)
+    heard: list[int] = []
+    db.watch(heard.extend)
+    writer = db.writer
+    real_execute = writer.execute
+
+    async def execute(sql: str, parameters: Any = None) -> Any:
+        if sql == "COMMIT":
+            queued = asyncio.ensure_future(real_execute(sql, parameters))
+            await asyncio.sleep(0.01)  # aiosqlite runs the queued COMMIT regardless
+            assert queued.done()
+            raise asyncio.CancelledError  # the caller was cancelled while awaiting it
+        return await real_execute(sql, parameters)
+
+    monkeypatch.setattr(writer, "execute", execute)
+    with pytest.raises(asyncio.CancelledError):
+        async with db.transaction() as conn:
+            await conn.execute("UPDATE needs SET summary = 'changed' WHERE id = ?", (need_id,))
+    monkeypatch.setattr(writer, "execute", real_execute)
+    assert (await needs.get(db, need_id)).summary == "changed", "committed"
+    await people.set_team(db, 404, None, NOW)  # the next write, whatever it is
+    assert heard == [need_id], "the card keeper hears of the committed change"
