@@ -323,8 +323,8 @@ class ReminderService:
         what is new and turn due fan-outs into one occurrence per recipient."""
         now = self.clock()
         if not self.started:
-            self.started = True
             await self.settle_after_stop(now)
+            self.started = True  # only once it worked: a failed first try is tried again
         await self.plan(now)
         await self.expand_due(now)
 

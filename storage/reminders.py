@@ -263,7 +263,7 @@ async def reschedule(
     """Put an occurrence back to pending, due at ``due_at`` (a retry, or after quiet hours)."""
     await db.execute(
         "UPDATE reminders SET state = 'pending', due_at = ?,"
-        " last_error = COALESCE(?, last_error) WHERE id = ?",
+        " last_error = COALESCE(?, last_error) WHERE id = ? AND state IN ('pending', 'sending')",
         (to_db_time(due_at), reason, reminder_id),
     )
 
