@@ -212,14 +212,10 @@ class PairingService:
         if not self.is_coordinator(coordinator_id):
             return ReleaseResult(ReleaseOutcome.NOT_ALLOWED, None)
         match = _USER_REF.match(target.strip())
-        person = None
-        if match and match.group(1):
-            person = await people.find_by_username(self.db, match.group(1))
-        elif match:
-            person = await people.get(self.db, int(match.group(2)))
-        if person is None:
+        if match is None:
             return ReleaseResult(ReleaseOutcome.UNKNOWN_PERSON, await self.need(need_id))
-        return await needs.reassign(self.db, need_id, person.user_id, coordinator_id, self.clock())
+        to = match.group(1) or int(match.group(2))
+        return await needs.reassign(self.db, need_id, to, coordinator_id, self.clock())
 
     async def details_for(self, need_id: int, viewer_id: int) -> PrivateDetails | None:
         """A need's private details if the viewer may see them (holder or coordinator)."""

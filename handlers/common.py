@@ -41,15 +41,15 @@ def actor_of(user: User) -> Actor:
 async def identify(update: Update, context: Context) -> None:
     """Before any other handler: who sent the update, recorded once, and their languages.
 
-    A tap on Claim is identified by its claim instead (in the claim's one read, or by
-    nothing at all for a need already settled), its language known from what the database
-    keeps: so a tap costs at most one trip to the database, and taps reach it in the order
-    Telegram delivered them.
+    An update whose first step decides a need (a tap on Claim or Release, /release, /free,
+    /reassign) is not identified here: its language is known from what the database keeps,
+    and nothing comes between its arrival and its turn at the writer, so it is decided in
+    the order Telegram delivered it, before any later tap.
     """
     user, chat = update.effective_user, update.effective_chat
     private = chat is not None and chat.type == ChatType.PRIVATE
     svc = service(context)
-    if user is not None and not user.is_bot and not is_claim_tap(update):
+    if user is not None and not user.is_bot and not decides_first(update):
         context.person = await svc.identify(actor_of(user), in_private=private)
         context.person_lang = svc.language_of(context.person)
     elif user is not None:
@@ -57,10 +57,20 @@ async def identify(update: Update, context: Context) -> None:
     context.lang = context.person_lang if private or chat is None else svc.config.language
 
 
-def is_claim_tap(update: Update) -> bool:
-    """Whether the update is a tap on a need card's Claim button."""
+_DECIDING_BUTTONS = (callbacks.CLAIM, callbacks.RELEASE)
+_DECIDING_COMMANDS = frozenset({"release", "free", "reassign"})
+
+
+def decides_first(update: Update) -> bool:
+    """Whether the update's handler goes straight to deciding a need (see identify)."""
     query = update.callback_query
-    return query is not None and callbacks.parse_id(callbacks.CLAIM, query.data) is not None
+    if query is not None:
+        return any(callbacks.parse_id(p, query.data) is not None for p in _DECIDING_BUTTONS)
+    message = update.message
+    if message is None or not message.text or not message.text.startswith("/"):
+        return False
+    command = message.text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
+    return command in _DECIDING_COMMANDS
 
 
 async def reply(update: Update, text: str) -> None:

@@ -280,13 +280,13 @@ async def release_claim(
 
     A button left over from an ended pairing changes nothing, whoever taps it.
     """
-    row = await db.fetch_one(
-        "SELECT need_id FROM claims WHERE id = ? AND volunteer_id = ?", (claim_id, holder_id)
-    )
-    if row is None:
-        return ReleaseResult(ReleaseOutcome.NOT_HOLDER, None)
     async with db.serialised() as conn:
-        need = await _need_in(conn, row["need_id"])
+        rows = await conn.execute_fetchall(
+            "SELECT need_id FROM claims WHERE id = ? AND volunteer_id = ?", (claim_id, holder_id)
+        )
+        if not rows:
+            return ReleaseResult(ReleaseOutcome.NOT_HOLDER, None)
+        need = await _need_in(conn, next(iter(rows))["need_id"])
         if need is None or need.holder is None or need.holder.claim_id != claim_id:
             return ReleaseResult(ReleaseOutcome.NOT_HOLDER, None)
         async with db.begin(conn):
@@ -296,14 +296,18 @@ async def release_claim(
 
 
 async def reassign(
-    db: Database, need_id: int, to_user_id: int, coordinator_id: int, now: datetime
+    db: Database, need_id: int, to: int | str, coordinator_id: int, now: datetime
 ) -> ReleaseResult:
-    """A coordinator gives a need to someone else (or to someone, if it was open)."""
+    """A coordinator gives a need to someone else (or to someone, if it was open).
+
+    ``to`` is a user id or a @username (without the @), looked up in the same turn.
+    """
     async with db.serialised() as conn:
         need = await _need_in(conn, need_id)
+        to_user_id = await people.user_id_in(conn, to)
+        if to_user_id is None:
+            return ReleaseResult(ReleaseOutcome.UNKNOWN_PERSON, need)
         refusal = assign_refusal(need, to_user_id)
-        if refusal is None and not await people.exists_in(conn, to_user_id):
-            refusal = ReleaseOutcome.UNKNOWN_PERSON
         if refusal is not None:
             return ReleaseResult(refusal, need)
         assert need is not None

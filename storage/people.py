@@ -90,24 +90,20 @@ async def upsert(db: Database, actor: Actor, now: datetime, started_bot: bool = 
     return from_row(row)
 
 
-async def exists_in(conn: aiosqlite.Connection, user_id: int) -> bool:
-    """Whether the bot has seen this person (on the connection the caller holds)."""
-    return bool(await conn.execute_fetchall("SELECT 1 FROM people WHERE user_id = ?", (user_id,)))
+async def user_id_in(conn: aiosqlite.Connection, who: int | str) -> int | None:
+    """The user id of a person the bot has seen, by id or by @username (case-insensitive,
+    and only if one person has it), on the connection the caller holds."""
+    by = "user_id = ?" if isinstance(who, int) else "lower(username) = lower(?)"
+    rows = list(
+        await conn.execute_fetchall(f"SELECT user_id FROM people WHERE {by} LIMIT 2", (who,))
+    )
+    return int(rows[0][0]) if len(rows) == 1 else None
 
 
 async def get(db: Database, user_id: int) -> Person | None:
     """A person by Telegram user id."""
     row = await db.fetch_one(f"SELECT {_PERSON_COLUMNS} FROM people WHERE user_id = ?", (user_id,))
     return from_row(row) if row else None
-
-
-async def find_by_username(db: Database, username: str) -> Person | None:
-    """A person by @username, case-insensitively; None if unknown or not unique."""
-    rows = await db.fetch_all(
-        f"SELECT {_PERSON_COLUMNS} FROM people WHERE lower(username) = lower(?) LIMIT 2",
-        (username,),
-    )
-    return from_row(rows[0]) if len(rows) == 1 else None
 
 
 async def set_language(db: Database, user_id: int, language: str, now: datetime) -> None:

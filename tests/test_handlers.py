@@ -761,3 +761,31 @@ async def test_command_menus_for_everyone_and_for_coordinators(harness):
     for call in menus:
         if call not in scoped:
             assert "visit" in names(call) and "post" not in names(call)
+
+
+async def test_a_release_delivered_before_a_tap_is_decided_before_it(harness):
+    card = await harness.post_card("Household")
+    alice, bob = user(5, "Alice"), user(6, "Bob")
+    await harness.tap_card(alice, card)  # Alice holds need #1, pairing 1
+    await harness.tap_card(bob, card)  # the need is now kept as settled
+    bot = harness.app.bot
+    release = tap_update(bot, alice, "r:1", chat=private_chat(5))
+    bobs_tap = tap_update(bot, bob, claim_button(card), card.result["message_id"])
+    # Delivered in this order and handled concurrently, as with concurrent_updates.
+    await asyncio.gather(harness.app.process_update(release), harness.app.process_update(bobs_tap))
+    assert (await harness.service.need(1)).holder.user_id == 6, harness.answers()[-2:]
+
+
+async def test_a_reassignment_delivered_before_a_tap_is_decided_before_it(harness):
+    card = await harness.post_card("Household")
+    alice, bob, carol = user(5, "Alice"), user(6, "Bob"), user(7, "Carol")
+    await harness.tap_card(alice, card)
+    await harness.private(carol, "/start")
+    bot = harness.app.bot
+    reassign = command_in_group(bot, COORDINATOR, "/reassign 1 7")
+    bobs_tap = tap_update(bot, bob, claim_button(card), card.result["message_id"])
+    await asyncio.gather(
+        harness.app.process_update(reassign), harness.app.process_update(bobs_tap)
+    )
+    assert (await harness.service.need(1)).holder.user_id == 7
+    assert harness.last_answer()["text"] == "Already claimed by Carol."
