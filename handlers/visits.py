@@ -168,10 +168,14 @@ def shorten(text: str) -> str:
     return text if len(text) <= SUMMARY_IN_BUTTON else text[: SUMMARY_IN_BUTTON - 1] + "…"
 
 
-def tapped_in_private(query: CallbackQuery) -> bool:
-    """Whether the tapped message is in a private chat with the bot."""
+async def refused_outside_private(query: CallbackQuery, lang: str) -> bool:
+    """Visit buttons live in private chat: forged data tapped on a group card is answered as
+    invalid and changes neither the form nor the card."""
     message = query.message
-    return message is not None and message.chat.type == ChatType.PRIVATE
+    if message is not None and message.chat.type == ChatType.PRIVATE:
+        return False
+    await answer(query, t(lang, "answer_bad_button"))
+    return True
 
 
 @in_arrival_order
@@ -181,10 +185,7 @@ async def log_visit_tapped(update: Update, context: Context) -> None:
     if query is None or user is None:
         return
     lang = context.person_lang
-    if not tapped_in_private(query):
-        # Visit buttons live in private chat: forged data tapped on a group card changes
-        # neither the form nor the card.
-        await answer(query, t(lang, "answer_bad_button"))
+    if await refused_outside_private(query, lang):
         return
     claim_id = callbacks.parse_id(callbacks.LOG_VISIT, query.data)
     form = await visits(context).start(user.id, claim_id) if claim_id is not None else None
@@ -203,10 +204,7 @@ async def tick_tapped(update: Update, context: Context) -> None:
     if query is None or user is None:
         return
     lang = context.person_lang
-    if not tapped_in_private(query):
-        # Visit buttons live in private chat: forged data tapped on a group card changes
-        # neither the form nor the card.
-        await answer(query, t(lang, "answer_bad_button"))
+    if await refused_outside_private(query, lang):
         return
     parsed = callbacks.parse_pair(callbacks.VISIT_TICK, query.data)
     draft = await visits(context).toggle(user.id, *parsed) if parsed else None
@@ -225,10 +223,7 @@ async def move_on_tapped(update: Update, context: Context) -> None:
     if query is None or user is None:
         return
     lang = context.person_lang
-    if not tapped_in_private(query):
-        # Visit buttons live in private chat: forged data tapped on a group card changes
-        # neither the form nor the card.
-        await answer(query, t(lang, "answer_bad_button"))
+    if await refused_outside_private(query, lang):
         return
     parsed = callbacks.parse_pair(callbacks.VISIT_ON, query.data)
     draft = None
@@ -271,10 +266,7 @@ async def concern_tapped(update: Update, context: Context) -> None:
     if query is None or user is None:
         return
     lang = context.person_lang
-    if not tapped_in_private(query):
-        # Visit buttons live in private chat: forged data tapped on a group card changes
-        # neither the form nor the card.
-        await answer(query, t(lang, "answer_bad_button"))
+    if await refused_outside_private(query, lang):
         return
     parsed = callbacks.parse_pair(callbacks.VISIT_CONCERN, query.data)
     if parsed is None:
