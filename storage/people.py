@@ -10,6 +10,7 @@ from bot.domain import Actor, Group, Person
 from storage.db import Database, to_db_time
 
 _PERSON_COLUMNS = "user_id, display_name, username, language, language_code, team, started_bot"
+_PERSON_BY_ID = f"SELECT {_PERSON_COLUMNS} FROM people WHERE user_id = ?"
 
 
 def from_row(row: aiosqlite.Row, prefix: str = "") -> Person:
@@ -68,15 +69,14 @@ async def identify(db: Database, actor: Actor, now: datetime, started_bot: bool)
     It holds the writer like a write, whether or not it writes, so an update's record is in
     place before any later update is decided (a /start, then a tap on Claim).
     """
-    select = f"SELECT {_PERSON_COLUMNS} FROM people WHERE user_id = ?"
     async with db.serialised() as conn:
-        rows = await conn.execute_fetchall(select, (actor.user_id,))
+        rows = await conn.execute_fetchall(_PERSON_BY_ID, (actor.user_id,))
         known = from_row(next(iter(rows))) if rows else None
         if known is not None and is_current(known, actor, started_bot):
             return known
         async with db.begin(conn):
             await upsert_in(conn, actor, now, started_bot)
-            (row,) = await conn.execute_fetchall(select, (actor.user_id,))
+            (row,) = await conn.execute_fetchall(_PERSON_BY_ID, (actor.user_id,))
     return from_row(row)
 
 
@@ -84,9 +84,7 @@ async def upsert(db: Database, actor: Actor, now: datetime, started_bot: bool = 
     """Record or refresh a person; returns what is now stored."""
     async with db.transaction() as conn:
         await upsert_in(conn, actor, now, started_bot)
-        (row,) = await conn.execute_fetchall(
-            f"SELECT {_PERSON_COLUMNS} FROM people WHERE user_id = ?", (actor.user_id,)
-        )
+        (row,) = await conn.execute_fetchall(_PERSON_BY_ID, (actor.user_id,))
     return from_row(row)
 
 
@@ -102,7 +100,7 @@ async def user_id_in(conn: aiosqlite.Connection, who: int | str) -> int | None:
 
 async def get(db: Database, user_id: int) -> Person | None:
     """A person by Telegram user id."""
-    row = await db.fetch_one(f"SELECT {_PERSON_COLUMNS} FROM people WHERE user_id = ?", (user_id,))
+    row = await db.fetch_one(_PERSON_BY_ID, (user_id,))
     return from_row(row) if row else None
 
 
