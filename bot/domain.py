@@ -8,6 +8,7 @@ pairing between a volunteer (and their team) and a need; released claims stay as
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, fields
 from datetime import datetime
 
@@ -75,6 +76,32 @@ class PrivateDetails:
         return f"PrivateDetails(filled={filled})"
 
 
+def fingerprint(summary: str, details: PrivateDetails) -> str:
+    """What recognises a household already posted in a group: its public summary with its
+    name, address and phone, compared without case or spacing. A digest, so the column
+    holding it says nothing about the household."""
+    parts = [summary, details.name or "", details.address or "", details.phone or ""]
+    text = "\x1f".join(" ".join(part.casefold().split()) for part in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class NewNeed:
+    """A need about to be recorded: from /post, or a spreadsheet row (``line`` is its line in
+    the file, for reports)."""
+
+    summary: str
+    details: PrivateDetails
+    category: str | None = None
+    area: str | None = None
+    line: int | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """See ``fingerprint``."""
+        return fingerprint(self.summary, self.details)
+
+
 @dataclass(frozen=True, slots=True)
 class Holder:
     """Who holds a need now."""
@@ -103,6 +130,11 @@ class Need:
     version: int = 1
     card_version: int | None = None
     last_visited_at: datetime | None = None
+    # Posted on a board (one group message listing several needs), or alone on a card (None).
+    board_id: int | None = None
+    # Public labels from a spreadsheet: what kind of household, which neighbourhood.
+    category: str | None = None
+    area: str | None = None
 
     @property
     def state(self) -> NeedState:

@@ -198,4 +198,59 @@ MIGRATIONS: list[list[str]] = [
         )
         """
     ],
+    # 7: a drive at Telegram's pace. Needs imported from a spreadsheet (``imports``) go out as
+    # boards, one group message listing several needs; a board with no message yet is the
+    # durable outbox the running bot posts from, whichever process wrote it. A need on a
+    # board has the board's message as its card. ``fingerprint`` recognises a household
+    # already posted in a group, so the same file imported twice posts nothing twice.
+    # Each group may have one pinned progress board.
+    [
+        """
+        CREATE TABLE imports (
+            id                INTEGER PRIMARY KEY,
+            chat_id           INTEGER NOT NULL,
+            created_by        INTEGER,
+            created_at        TEXT NOT NULL,
+            source            TEXT NOT NULL,
+            needs             INTEGER NOT NULL,
+            skipped           INTEGER NOT NULL DEFAULT 0,
+            report_chat_id    INTEGER,
+            report_message_id INTEGER
+        )
+        """,
+        """
+        CREATE TABLE boards (
+            id          INTEGER PRIMARY KEY,
+            chat_id     INTEGER NOT NULL,
+            message_id  INTEGER,
+            import_id   INTEGER REFERENCES imports (id),
+            created_at  TEXT NOT NULL,
+            posted_at   TEXT
+        )
+        """,
+        "CREATE INDEX boards_unposted ON boards (id) WHERE message_id IS NULL",
+        "CREATE INDEX boards_by_import ON boards (import_id)",
+        "ALTER TABLE needs ADD COLUMN board_id INTEGER REFERENCES boards (id)",
+        "ALTER TABLE needs ADD COLUMN fingerprint TEXT",
+        "ALTER TABLE needs ADD COLUMN category TEXT",
+        "ALTER TABLE needs ADD COLUMN area TEXT",
+        "CREATE INDEX needs_by_board ON needs (board_id) WHERE board_id IS NOT NULL",
+        "CREATE INDEX needs_by_fingerprint ON needs (chat_id, fingerprint)"
+        " WHERE fingerprint IS NOT NULL",
+        "CREATE INDEX needs_by_card ON needs (chat_id, card_message_id)"
+        " WHERE card_message_id IS NOT NULL",
+        # A card shows the category and area too.
+        """
+        CREATE TRIGGER need_labels_changed AFTER UPDATE OF category, area ON needs
+        WHEN OLD.category IS NOT NEW.category OR OLD.area IS NOT NEW.area
+        BEGIN UPDATE needs SET version = version + 1 WHERE id = NEW.id; END
+        """,
+        """
+        CREATE TABLE progress_boards (
+            chat_id    INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL,
+            posted_at  TEXT NOT NULL
+        )
+        """,
+    ],
 ]

@@ -23,6 +23,7 @@ from bot.domain import (
     StatusCounts,
     assign_refusal,
     claim_outcome,
+    fingerprint,
     release_refusal,
 )
 from storage import audit, people
@@ -31,7 +32,8 @@ from storage.db import Database, from_db_time, to_db_time
 # A need with its active claim (if any) and the holder's name, in one row.
 _NEED_SELECT = """
     SELECT n.id, n.chat_id, n.card_message_id, n.summary, n.created_by, n.created_at,
-           n.closed_at, n.version, n.card_version, c.id AS claim_id, c.volunteer_id, c.team,
+           n.closed_at, n.version, n.card_version, n.board_id, n.category, n.area,
+           c.id AS claim_id, c.volunteer_id, c.team,
            c.claimed_at, p.display_name,
            (SELECT MAX(visited_at) FROM visits WHERE need_id = n.id) AS last_visited_at
     FROM needs n
@@ -62,6 +64,9 @@ def _need(row: aiosqlite.Row) -> Need:
         version=row["version"],
         card_version=row["card_version"],
         last_visited_at=from_db_time(row["last_visited_at"]),
+        board_id=row["board_id"],
+        category=row["category"],
+        area=row["area"],
     )
 
 
@@ -82,8 +87,9 @@ async def create(
     async with db.transaction() as conn:
         await people.upsert_in(conn, author, now)
         cursor = await conn.execute(
-            "INSERT INTO needs (chat_id, summary, created_by, created_at) VALUES (?, ?, ?, ?)",
-            (chat_id, summary, author.user_id, to_db_time(now)),
+            "INSERT INTO needs (chat_id, summary, created_by, created_at, fingerprint)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (chat_id, summary, author.user_id, to_db_time(now), fingerprint(summary, details)),
         )
         need_id = cursor.lastrowid
         assert need_id is not None
