@@ -237,6 +237,15 @@ class VisitsConfig(_Frozen):
         return value
 
 
+class PostingConfig(_Frozen):
+    """How needs go out to a group."""
+
+    # Needs posted together (an import) share group messages, this many to a board. Each
+    # board is one message of Telegram's 20 a minute in a group, and stays within its
+    # 4,096 characters and readable on a phone.
+    needs_per_board: int = Field(8, ge=1, le=20)
+
+
 class LoggingConfig(_Frozen):
     """Log verbosity; private details and the token never reach the log at any level."""
 
@@ -254,6 +263,7 @@ class Config(_Frozen):
     limits: LimitsConfig = LimitsConfig()
     reminders: RemindersConfig = RemindersConfig()
     visits: VisitsConfig = VisitsConfig()
+    posting: PostingConfig = PostingConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @field_validator("coordinators", mode="before")
