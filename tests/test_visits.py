@@ -458,12 +458,15 @@ async def test_migrating_a_fresh_database_runs_migration_6(tmp_path):
         assert await db.schema_version() == len(MIGRATIONS) >= 6
         tables = {row[0] for row in await db.fetch_all("SELECT name FROM sqlite_master")}
         assert "visit_drafts" in tables
-    # A database left at version 5 gets migration 6 at the next open, and only that.
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        conn.execute("DROP TABLE visit_drafts")
+    # A database left at version 5 gets migration 6 (and those after it) at the next open.
+    old = tmp_path / "at-5.db"
+    with contextlib.closing(sqlite3.connect(old)) as conn:
+        for step in MIGRATIONS[:5]:
+            for statement in step:
+                conn.execute(statement)
         conn.execute("PRAGMA user_version=5")
         conn.commit()
-    async with Database(path) as db:
+    async with Database(old) as db:
         assert await db.schema_version() == len(MIGRATIONS)
         assert await db.fetch_all("SELECT * FROM visit_drafts") == []
         assert await db.migrate() == 0
