@@ -425,7 +425,7 @@ async def check_bot_api(config: Config, groups: list[Group], report: CheckReport
     bot = Bot(
         config.token,
         base_url=config.telegram.base_url or "https://api.telegram.org/bot",
-        base_file_url=config.telegram.base_file_url or "https://api.telegram.org/file/bot",
+        base_file_url=config.telegram.file_url or "https://api.telegram.org/file/bot",
     )
     try:
         problem = await connect(bot, config)

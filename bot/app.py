@@ -87,8 +87,8 @@ def build_application(
     builder = builder.token(token)
     if config.telegram.base_url:
         builder = builder.base_url(config.telegram.base_url)
-    if config.telegram.base_file_url:
-        builder = builder.base_file_url(config.telegram.base_file_url)
+    if config.telegram.file_url:
+        builder = builder.base_file_url(config.telegram.file_url)
     if request is not None:
         builder = builder.request(request)
         builder = builder.get_updates_request(get_updates_request or request)

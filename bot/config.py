@@ -119,6 +119,17 @@ class TelegramConfig(_Frozen):
             raise ValueError("must start with http:// or https://")
         return value
 
+    @property
+    def file_url(self) -> str | None:
+        """Where files are downloaded from: base_file_url, else next to a base_url that ends
+        in /bot (a self-hosted Bot API server, or the emulator, serves them at /file/bot);
+        None: python-telegram-bot's default, Telegram's own."""
+        if self.base_file_url:
+            return self.base_file_url
+        if self.base_url and self.base_url.rstrip("/").endswith("/bot"):
+            return self.base_url.rstrip("/").removesuffix("/bot") + "/file/bot"
+        return None
+
 
 class DatabaseConfig(_Frozen):
     """Where the SQLite file lives and how hard each commit is pushed to disk."""

@@ -798,6 +798,10 @@ VISIT_NOTES = {
 }
 
 
+# A visit photo as a volunteer's phone sends it; the bot keeps only Telegram's file_id.
+VISIT_PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4 + b"\xff\xd9"
+
+
 @dataclass(frozen=True)
 class VisitPlan:
     """A visit the demo logs: who, for which need, what they tick, their note."""
@@ -850,7 +854,7 @@ def pick_visitors(stage: Stage) -> tuple[tuple[SimUser, int], tuple[SimUser, int
 
 
 async def log_visit(story: Story, stage: Stage, plan: VisitPlan) -> None:
-    """One visit: open the form, tick, Next, a note, no photo, then the last question."""
+    """One visit: open the form, tick, Next, a note, a photo, then the last question."""
     checklist = await open_visit_form(story, stage, plan)
     before = len(stage.emu.private_messages(plan.visitor.user_id))
     await tick_items(story, stage, plan, checklist)
@@ -915,8 +919,7 @@ async def tick_items(story: Story, stage: Stage, plan: VisitPlan, checklist: Sim
 
 
 async def finish_visit_form(story: Story, stage: Stage, plan: VisitPlan, before: int) -> None:
-    """The note, no photo (the emulator's people cannot send one: Skip), All well or Needs
-    help now; then the visit is logged."""
+    """The note, a photo, All well or Needs help now; then the visit is logged."""
     emu, lang, uid = stage.emu, story.lang, plan.visitor.user_id
     where, name = story.words("private", "私聊"), stage.names[uid]
     question = await next_private(emu, uid, before, starting(lang, "visit_ask_note"))
@@ -925,14 +928,8 @@ async def finish_visit_form(story: Story, stage: Stage, plan: VisitPlan, before:
     await plan.visitor.send_private(plan.note)
     question = await next_private(emu, uid, before, starting(lang, "visit_ask_photo"))
     story.say(where, "bot", with_buttons(question))
-    skip = t(lang, "button_visit_skip")
-    story.say(
-        where,
-        name,
-        f"[{skip}]  "
-        + story.words("(the emulator's people cannot send photos)", "（模拟器里的人不能发照片）"),
-    )
-    await plan.visitor.tap_button(question, skip)
+    story.say(where, name, story.words("[a photo of the visit]", "[一张走访照片]"))
+    await plan.visitor.send_photo(VISIT_PHOTO, width=1280, height=960)
     question = await next_private(emu, uid, before, starting(lang, "visit_ask_concern"))
     story.say(where, "bot", with_buttons(question))
     choice = t(lang, "button_visit_needs_help" if plan.concern else "button_visit_all_well")

@@ -31,6 +31,7 @@ from bot.emulator.model import (
     SimCallbackQuery,
     SimChat,
     SimDocument,
+    SimFile,
     SimMessage,
     SimUser,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "SimCallbackQuery",
     "SimChat",
     "SimDocument",
+    "SimFile",
     "SimMessage",
     "SimUser",
     "bot_link_payload",

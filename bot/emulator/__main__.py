@@ -32,7 +32,8 @@ def describe(message: SimMessage) -> str:
         for flag, on in (("*", message.pinned), ("~", message.deleted), ("e", message.edit_count))
         if on
     )
-    body = message.text if message.text is not None else f"[document] {message.caption or ''}"
+    kind = "[photo]" if message.photo else "[document]"
+    body = message.text if message.text is not None else f"{kind} {message.caption or ''}"
     buttons = " ".join(
         f"[{b.get('text')}|{b.get('callback_data', b.get('url'))}]" for b in message.iter_buttons()
     )

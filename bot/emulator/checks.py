@@ -10,11 +10,9 @@ from typing import Final
 
 from bot.emulator.formatting import EntityParseError, parse_html
 from bot.emulator.model import SimChat, SimMessage
-from bot.emulator.wire import JSON, ApiError, bad_request
+from bot.emulator.wire import JSON, MAX_TEXT, ApiError, bad_request
 from bot.emulator.world import World
 
-MAX_TEXT: Final = 4096
-MAX_CAPTION: Final = 1024
 BUTTON_KINDS: Final = frozenset(
     {
         "url",

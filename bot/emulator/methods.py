@@ -12,7 +12,6 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from bot.emulator.checks import (
-    MAX_CAPTION,
     formatted,
     inline_markup,
     message_for,
@@ -22,7 +21,15 @@ from bot.emulator.checks import (
 from bot.emulator.links import bot_link_payload
 from bot.emulator.model import SimChat, SimDocument, SimMessage, member_json
 from bot.emulator.updates import DEFAULT_UPDATE_TYPES
-from bot.emulator.wire import JSON, MAX_UPLOAD, ApiError, UploadedFile, bad_request
+from bot.emulator.wire import (
+    JSON,
+    MAX_CAPTION,
+    MAX_DOWNLOAD,
+    MAX_UPLOAD,
+    ApiError,
+    UploadedFile,
+    bad_request,
+)
 from bot.emulator.world import World
 
 Method = Callable[[JSON], Any]  # returns the result, or an awaitable of it (getUpdates)
@@ -223,16 +230,13 @@ class BotApiMethods:
             raise bad_request("there is no document in the request")
         known = self.world.files.get(value)
         if known is not None:
-            return SimDocument(
-                known.file_id, known.file_unique_id, known.file_name, known.mime_type, known.data
-            )
+            if known.width is not None:  # a photo's file_id
+                raise bad_request("type of file mismatch")
+            return known
         if value.startswith(("http://", "https://")):
             # Not fetched: the emulator has no internet; the link is kept for inspection.
-            number = next(self.world.file_numbers)
             name = urlsplit(value).path.rsplit("/", 1)[-1] or None
-            return SimDocument(
-                f"BQACAgIAAxkBAAI{number:012d}", f"AgAD{number:08d}", name, None, None, value
-            )
+            return self.world.new_file(None, name, None, url=value)
         raise bad_request("wrong file identifier/HTTP URL specified")
 
     def _uploaded(self, upload: UploadedFile) -> SimDocument:
@@ -241,28 +245,21 @@ class BotApiMethods:
             raise bad_request("file must be non-empty")
         if len(upload.data) > MAX_UPLOAD:
             raise ApiError(413, "Request Entity Too Large")
-        number = next(self.world.file_numbers)
-        document = SimDocument(
-            file_id=f"BQACAgIAAxkBAAI{number:012d}",
-            file_unique_id=f"AgAD{number:08d}",
-            file_name=upload.filename,
-            mime_type=upload.content_type,
-            data=upload.data,
-        )
-        self.world.files[document.file_id] = document
-        return document
+        return self.world.new_file(upload.data, upload.filename, upload.content_type)
 
     def get_file(self, params: JSON) -> JSON:
-        """getFile: a download path for a file the bot uploaded."""
+        """getFile: where to download a file (one the bot sent, or a person's document or
+        photo size); bots may fetch files of up to 20 MB."""
         document = self.world.files.get(str(params.get("file_id") or ""))
-        if document is None:
+        if document is None or document.file_path is None:
             raise bad_request("invalid file_id")
-        path = f"documents/{document.file_unique_id}_{document.file_name or 'file'}"
-        self.world.file_paths[path] = document
+        if document.data is not None and len(document.data) > MAX_DOWNLOAD:
+            raise bad_request("file is too big")
+        self.world.file_paths[document.file_path] = document
         result: JSON = {"file_id": document.file_id, "file_unique_id": document.file_unique_id}
-        result["file_path"] = path
         if document.data is not None:
             result["file_size"] = len(document.data)
+        result["file_path"] = document.file_path
         return result
 
     # -- editing and deleting -------------------------------------------------------------------
@@ -351,7 +348,7 @@ class BotApiMethods:
         """Delete one message, or raise the error Telegram gives for it."""
         if self.world.clock.now() - message.sent_at > DELETE_WINDOW:
             raise bad_request("message can't be deleted")
-        if not message.from_bot and chat.is_group and chat.bot_status != "administrator":
+        if not message.from_bot and not chat.bot_may("can_delete_messages"):
             raise bad_request("message can't be deleted")
         message.deleted = True
         if message.pinned:
@@ -387,16 +384,27 @@ class BotApiMethods:
         return True
 
     def pin_chat_message(self, params: JSON) -> bool:
-        """pinChatMessage: needs admin rights in a group."""
-        chat = target_chat(self.world, params)
+        """pinChatMessage: in a group the bot needs the right to pin; Telegram adds a service
+        message "pinned «...»" to the chat (the bot gets no update for its own).
+
+        Telegram's documented flood limits are about messages (20 a minute in a group) and say
+        nothing of pins; a pin does put a service message into the group, and the bot's pacer
+        paces every call with a chat_id, so the emulator counts a pin as a message there.
+        """
+        world = self.world
+        chat = target_chat(world, params)
         message = message_for(chat, params, "message to pin not found")
         _pin_rights(chat)
-        self.world.check_flood(chat)
+        world.check_flood(chat)
         message.pinned = True
         if message.message_id in chat.pinned_ids:
             chat.pinned_ids.remove(message.message_id)
         chat.pinned_ids.append(message.message_id)
-        self.world.flood.record(chat.chat_id, self.world.clock.now())
+        world.new_message(
+            chat, sender=world.bot_user, from_bot=True, text=None, pinned_message=message
+        )
+        world.flood.record(chat.chat_id, world.clock.now())
+        world.changed()
         return True
 
     def unpin_chat_message(self, params: JSON) -> bool:
@@ -411,10 +419,12 @@ class BotApiMethods:
         message = chat.by_id.get(message_id)
         if message is None or not message.pinned:
             raise bad_request("message to unpin not found")
+        # Unpinning adds no message to the chat; counted all the same, as pins are (above).
         self.world.check_flood(chat)
         message.pinned = False
         chat.pinned_ids.remove(message_id)
         self.world.flood.record(chat.chat_id, self.world.clock.now())
+        self.world.changed()
         return True
 
     def unpin_all_chat_messages(self, params: JSON) -> bool:
@@ -475,9 +485,10 @@ class BotApiMethods:
         return True
 
     def get_chat(self, params: JSON) -> JSON:
-        """getChat: the ChatFullInfo fields python-telegram-bot requires."""
+        """getChat: the ChatFullInfo fields python-telegram-bot requires, the newest pinned
+        message, and a group's member permissions."""
         chat = target_chat(self.world, params)
-        return {
+        info: JSON = {
             **chat.to_dict(),
             "accent_color_id": 0,
             "max_reaction_count": 11,
@@ -489,6 +500,12 @@ class BotApiMethods:
                 "gifts_from_channels": False,
             },
         }
+        pinned = chat.pinned_message()
+        if pinned is not None:
+            info["pinned_message"] = pinned.to_dict_shallow()
+        if chat.is_group:
+            info["permissions"] = dict(chat.permissions)
+        return info
 
     def get_chat_member(self, params: JSON) -> JSON:
         """getChatMember: a person's (or the bot's) status in a chat."""
@@ -496,7 +513,8 @@ class BotApiMethods:
         user_id = params.get("user_id")
         if not isinstance(user_id, int):
             raise bad_request("user_id is empty")
-        return member_json(*self._status_of(chat, user_id))
+        rights = chat.bot_rights if user_id == self.world.bot_id else None
+        return member_json(*self._status_of(chat, user_id), rights)
 
     def get_chat_administrators(self, params: JSON) -> list[JSON]:
         """getChatAdministrators: owner, admins, then the bot if it is one."""
@@ -509,7 +527,7 @@ class BotApiMethods:
         for user_id in sorted(chat.admin_ids - {chat.owner_id}):
             admins.append(member_json(*self._status_of(chat, user_id)))
         if chat.bot_status == "administrator":
-            admins.append(member_json(self.world.bot_user, "administrator"))
+            admins.append(member_json(self.world.bot_user, "administrator", chat.bot_rights))
         return admins
 
     def get_chat_member_count(self, params: JSON) -> int:
@@ -539,8 +557,8 @@ class BotApiMethods:
 
 
 def _pin_rights(chat: SimChat) -> None:
-    """Pins in a group need the bot to be an administrator."""
-    if chat.is_group and chat.bot_status != "administrator":
+    """Pins in a group need the right to pin: an administrator's, or every member's."""
+    if not chat.bot_may("can_pin_messages"):
         raise bad_request("not enough rights to manage pinned messages in the chat")
 
 

@@ -2,11 +2,43 @@
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from bot.emulator.wire import JSON
+
+# An administrator's rights, as ChatMemberAdministrator carries them.
+ADMIN_RIGHTS: Final = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+    "can_pin_messages",
+)
+# What plain members of a group may do (getChat's permissions): a supergroup's defaults.
+MEMBER_PERMISSIONS: Final = {
+    "can_send_messages": True,
+    "can_send_audios": True,
+    "can_send_documents": True,
+    "can_send_photos": True,
+    "can_send_videos": True,
+    "can_send_video_notes": True,
+    "can_send_voice_notes": True,
+    "can_send_polls": True,
+    "can_send_other_messages": True,
+    "can_add_web_page_previews": True,
+    "can_change_info": False,
+    "can_invite_users": True,
+    "can_pin_messages": False,
+    "can_manage_topics": False,
+}
 
 
 class Telegram(Protocol):
@@ -25,6 +57,16 @@ class Telegram(Protocol):
         reply_to: SimMessage | Mapping[str, Any] | int | None = None,
     ) -> JSON: ...
 
+    def user_file(
+        self,
+        user: SimUser,
+        chat: SimChat | int,
+        file: SimFile,
+        *,
+        caption: str | None = None,
+        reply_to: SimMessage | Mapping[str, Any] | int | None = None,
+    ) -> JSON: ...
+
     def tap(self, user: SimUser, message: SimMessage | Mapping[str, Any], data: str) -> str: ...
 
     def find_message(self, message: SimMessage | Mapping[str, Any]) -> SimMessage: ...
@@ -34,7 +76,9 @@ class Telegram(Protocol):
 
 @dataclass(slots=True)
 class SimDocument:
-    """A document the bot sent, with its bytes when it was uploaded."""
+    """A file on the simulated Telegram's servers: a document (the bot's or a person's), or one
+    size of a photo (with width and height). ``data`` is None for a file sent by URL, which the
+    emulator does not fetch; ``file_path`` is where getFile serves it."""
 
     file_id: str
     file_unique_id: str
@@ -42,10 +86,15 @@ class SimDocument:
     mime_type: str | None
     data: bytes | None
     url: str | None = None
+    file_path: str | None = None
+    width: int | None = None
+    height: int | None = None
 
     def to_dict(self) -> JSON:
-        """The Telegram Document object."""
+        """The Telegram Document object (a PhotoSize for one size of a photo)."""
         document: JSON = {"file_id": self.file_id, "file_unique_id": self.file_unique_id}
+        if self.width is not None and self.height is not None:
+            document["width"], document["height"] = self.width, self.height
         if self.file_name:
             document["file_name"] = self.file_name
         if self.mime_type:
@@ -53,6 +102,22 @@ class SimDocument:
         if self.data is not None:
             document["file_size"] = len(self.data)
         return document
+
+
+@dataclass(slots=True, frozen=True)
+class SimFile:
+    """What a person sends: a document (``photo`` False) or a photo, before Telegram stores it.
+
+    A photo's ``width`` and ``height`` are those of the original; Telegram keeps it in several
+    sizes (the emulator does not re-encode: every size holds the original bytes).
+    """
+
+    data: bytes
+    file_name: str | None = None
+    mime_type: str | None = None
+    photo: bool = False
+    width: int = 1280
+    height: int = 960
 
 
 @dataclass(slots=True, frozen=True)
@@ -75,6 +140,9 @@ class SimChat:
     username: str | None = None
     user: SimUser | None = field(default=None, repr=False)  # the person, for a private chat
     bot_status: str = "member"  # member, administrator, left, kicked
+    # The bot's administrator rights (while it is one), and what plain members may do.
+    bot_rights: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(ADMIN_RIGHTS, True))
+    permissions: dict[str, bool] = field(default_factory=lambda: dict(MEMBER_PERMISSIONS))
     owner_id: int | None = None
     admin_ids: set[int] = field(default_factory=set)
     member_ids: set[int] = field(default_factory=set)
@@ -123,6 +191,20 @@ class SimChat:
             if not message.deleted:
                 return message
         return None
+
+    def pinned_message(self) -> SimMessage | None:
+        """The newest pinned message, as getChat shows it."""
+        return self.by_id[self.pinned_ids[-1]] if self.pinned_ids else None
+
+    def bot_may(self, right: str) -> bool:
+        """Whether the bot may do this here (can_pin_messages, can_delete_messages...): in a
+        private chat always; in a group by its administrator rights, or as a plain member by
+        the group's permissions."""
+        if not self.is_group:
+            return True
+        if self.bot_status == "administrator":
+            return self.bot_rights.get(right, False)
+        return self.bot_status == "member" and self.permissions.get(right, False)
 
     def add_member(self, user: SimUser) -> None:
         """Make a person a member of this group (no update: joins are not simulated)."""
@@ -187,6 +269,36 @@ class SimUser:
         """Send a text message in the private chat with the bot."""
         return self.emulator.user_message(self, self.chat, text, reply_to=reply_to)
 
+    async def send_document(
+        self,
+        data: bytes,
+        file_name: str,
+        *,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        chat: SimChat | int | None = None,
+    ) -> JSON:
+        """Send a file (in the private chat unless ``chat`` is given); the mime type is guessed
+        from the name as Telegram apps do unless given. Returns the message."""
+        if mime_type is None:
+            mime_type = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+        file = SimFile(data, file_name, mime_type)
+        return self.emulator.user_file(self, chat or self.chat, file, caption=caption)
+
+    async def send_photo(
+        self,
+        data: bytes,
+        *,
+        width: int = 1280,
+        height: int = 960,
+        caption: str | None = None,
+        chat: SimChat | int | None = None,
+    ) -> JSON:
+        """Send a photo (in the private chat unless ``chat`` is given); returns the message,
+        whose ``photo`` lists the sizes Telegram made of it, smallest first."""
+        file = SimFile(data, photo=True, width=width, height=height)
+        return self.emulator.user_file(self, chat or self.chat, file, caption=caption)
+
     async def tap(self, message: SimMessage | Mapping[str, Any], data: str) -> str:
         """Tap a button with this callback data (clients can forge any); returns the query id."""
         return self.emulator.tap(self, message, data)
@@ -229,7 +341,10 @@ class SimMessage:
     caption: str | None = None
     reply_markup: JSON | None = None
     document: SimDocument | None = None
+    photo: tuple[SimDocument, ...] = ()  # a photo's sizes, smallest first
     reply_to: SimMessage | None = field(default=None, repr=False)
+    # A service message "pinned «...»": the message that was pinned.
+    pinned_message: SimMessage | None = field(default=None, repr=False)
     pinned: bool = False
     deleted: bool = False
     edit_date: int | None = None
@@ -292,8 +407,13 @@ class SimMessage:
             message["reply_to_message"] = self.reply_to.to_dict_shallow()
         if self.edit_date is not None:
             message["edit_date"] = self.edit_date
-        if self.document is not None:
-            message["document"] = self.document.to_dict()
+        if self.pinned_message is not None:
+            message["pinned_message"] = self.pinned_message.to_dict_shallow()
+        if self.document is not None or self.photo:
+            if self.document is not None:
+                message["document"] = self.document.to_dict()
+            else:
+                message["photo"] = [size.to_dict() for size in self.photo]
             if self.caption:
                 message["caption"] = self.caption
                 if self.entities:
@@ -326,26 +446,16 @@ class SimCallbackQuery:
     answered_at: float | None = None
 
 
-def member_json(user: JSON, status: str) -> JSON:
-    """A ChatMember object with the fields python-telegram-bot requires for the status."""
+def member_json(user: JSON, status: str, rights: Mapping[str, bool] | None = None) -> JSON:
+    """A ChatMember object with the fields python-telegram-bot requires for the status; an
+    administrator's ``rights`` (ADMIN_RIGHTS) default to all of them."""
     if status == "creator":
         return {"status": status, "user": user, "is_anonymous": False}
     if status == "administrator":
-        rights = (
-            "can_manage_chat",
-            "can_delete_messages",
-            "can_manage_video_chats",
-            "can_restrict_members",
-            "can_change_info",
-            "can_invite_users",
-            "can_post_stories",
-            "can_edit_stories",
-            "can_delete_stories",
-            "can_pin_messages",
-        )
         member: JSON = {"status": status, "user": user, "can_be_edited": False}
         member.update(is_anonymous=False, can_promote_members=False, can_manage_topics=False)
-        member.update(dict.fromkeys(rights, True))
+        member.update(dict.fromkeys(ADMIN_RIGHTS, True))
+        member.update(rights or {})
         return member
     if status == "kicked":
         return {"status": status, "user": user, "until_date": 0}

@@ -11,7 +11,10 @@ from typing import Any, Final
 
 JSON = dict[str, Any]
 
-MAX_UPLOAD: Final = 50 * 1024 * 1024
+MAX_UPLOAD: Final = 50 * 1024 * 1024  # what a bot may upload
+MAX_DOWNLOAD: Final = 20 * 1024 * 1024  # what a bot may fetch with getFile
+MAX_TEXT: Final = 4096
+MAX_CAPTION: Final = 1024
 
 
 class ApiError(Exception):

@@ -11,24 +11,30 @@ import asyncio
 import itertools
 import json
 from collections.abc import Callable, Mapping
+from pathlib import PurePosixPath
 from typing import Any, Final
 
 from bot.emulator.formatting import command_entities
 from bot.emulator.links import PAYLOAD, bot_link_payload
 from bot.emulator.model import (
+    ADMIN_RIGHTS,
+    MEMBER_PERMISSIONS,
     Revision,
     SimCallbackQuery,
     SimChat,
     SimDocument,
+    SimFile,
     SimMessage,
     SimUser,
     member_json,
 )
 from bot.emulator.timing import Clock, FloodControl, Limits
 from bot.emulator.updates import UpdateQueue
-from bot.emulator.wire import JSON, ApiError
+from bot.emulator.wire import JSON, MAX_CAPTION, ApiError
 
 SERVICE_USER: Final[JSON] = {"id": 777000, "is_bot": False, "first_name": "Telegram"}
+# The longest side of each smaller size Telegram makes of a photo.
+PHOTO_BOUNDS: Final = (90, 320, 800, 1280)
 
 
 class World:
@@ -164,10 +170,26 @@ class World:
         new = "administrator" if admin else "member"
         self._change_bot_status(chat, new, by)
 
-    def set_bot_admin(self, group: SimChat | int, admin: bool = True) -> None:
-        """Promote the bot to administrator or demote it to member: a my_chat_member update."""
+    def set_bot_admin(self, group: SimChat | int, admin: bool = True, **rights: bool) -> None:
+        """Promote the bot to administrator (with these rights changed from all of them, e.g.
+        ``can_pin_messages=False``) or demote it to member: a my_chat_member update."""
         chat = self.chat(group)
-        self._change_bot_status(chat, "administrator" if admin else "member", None)
+        unknown = set(rights) - set(ADMIN_RIGHTS)
+        if unknown:
+            raise ValueError(f"not administrator rights: {sorted(unknown)}")
+        if not admin and rights:
+            raise ValueError("rights are for an administrator")
+        new_rights = {**dict.fromkeys(ADMIN_RIGHTS, True), **rights}
+        self._change_bot_status(chat, "administrator" if admin else "member", None, new_rights)
+
+    def set_permissions(self, group: SimChat | int, **permissions: bool) -> None:
+        """Change what plain members of a group may do (e.g. ``can_pin_messages=True``); the
+        bot is not told, as Telegram does not tell it."""
+        chat = self.chat(group)
+        unknown = set(permissions) - set(MEMBER_PERMISSIONS)
+        if not chat.is_group or unknown:
+            raise ValueError(f"group permissions only; not ones: {sorted(unknown)}")
+        chat.permissions.update(permissions)
 
     def remove_bot(self, group: SimChat | int, *, by: SimUser | None = None) -> None:
         """Kick the bot from a group: a my_chat_member update, then 403 on sends there."""
@@ -179,32 +201,47 @@ class World:
             return
         user.blocked = blocked
         old, new = ("member", "kicked") if blocked else ("kicked", "member")
-        self._my_chat_member(user.chat, user.to_dict(), old, new)
+        self._my_chat_member(user.chat, user.to_dict(), (old, None), (new, None))
 
-    def _change_bot_status(self, chat: SimChat, new: str, by: SimUser | None) -> None:
+    def _change_bot_status(
+        self,
+        chat: SimChat,
+        new: str,
+        by: SimUser | None,
+        rights: dict[str, bool] | None = None,
+    ) -> None:
         if not chat.is_group:
             raise ValueError("the bot's membership changes only in groups")
-        old = chat.bot_status
-        if old == new:
+        old, old_rights = chat.bot_status, chat.bot_rights
+        if rights is None:
+            rights = dict.fromkeys(ADMIN_RIGHTS, True)
+        # New rights of an administrator are a change too: Telegram tells the bot.
+        if old == new and (new != "administrator" or rights == old_rights):
             return
-        chat.bot_status = new
+        chat.bot_status, chat.bot_rights = new, rights
         if by is not None:
             actor = by.to_dict()
         elif chat.owner_id is not None and chat.owner_id in self._users:
             actor = self._users[chat.owner_id].to_dict()
         else:
             actor = SERVICE_USER
-        self._my_chat_member(chat, actor, old, new)
+        self._my_chat_member(chat, actor, (old, old_rights), (new, rights))
 
-    def _my_chat_member(self, chat: SimChat, actor: JSON, old: str, new: str) -> None:
+    def _my_chat_member(
+        self,
+        chat: SimChat,
+        actor: JSON,
+        old: tuple[str, dict[str, bool] | None],
+        new: tuple[str, dict[str, bool] | None],
+    ) -> None:
         self.updates.put(
             "my_chat_member",
             {
                 "chat": chat.to_dict(),
                 "from": actor,
                 "date": int(self.clock.now()),
-                "old_chat_member": member_json(self.bot_user, old),
-                "new_chat_member": member_json(self.bot_user, new),
+                "old_chat_member": member_json(self.bot_user, *old),
+                "new_chat_member": member_json(self.bot_user, *new),
             },
         )
 
@@ -241,9 +278,56 @@ class World:
         reply_to: SimMessage | Mapping[str, Any] | int | None = None,
     ) -> JSON:
         """A person sends text to a chat; queues the message update and returns the message."""
-        target = self.chat(chat)
         if not text:
             raise ValueError("Telegram does not send empty messages")
+        target = self._writable(user, chat)
+        message = self.new_message(
+            target,
+            sender=user.to_dict(),
+            from_bot=False,
+            text=text,
+            entities=tuple(command_entities(text)),
+            reply_to=self._replied(target, reply_to),
+        )
+        return self._deliver(target, message)
+
+    def user_file(
+        self,
+        user: SimUser,
+        chat: SimChat | int,
+        file: SimFile,
+        *,
+        caption: str | None = None,
+        reply_to: SimMessage | Mapping[str, Any] | int | None = None,
+    ) -> JSON:
+        """A person sends a document or a photo, with an optional caption; Telegram keeps the
+        file (getFile serves it to the bot). Queues the message update, returns the message."""
+        if not file.data:
+            raise ValueError("Telegram does not send empty files")
+        if caption is not None and len(caption) > MAX_CAPTION:
+            raise ValueError(f"a caption is at most {MAX_CAPTION} characters")
+        target = self._writable(user, chat)
+        if file.photo:
+            document, photo = None, self.photo_sizes(file)
+        else:
+            document, photo = self.new_file(file.data, file.file_name, file.mime_type), ()
+        message = self.new_message(
+            target,
+            sender=user.to_dict(),
+            from_bot=False,
+            text=None,
+            entities=tuple(command_entities(caption)) if caption else (),
+            caption=caption or None,
+            document=document,
+            photo=photo,
+            reply_to=self._replied(target, reply_to),
+        )
+        return self._deliver(target, message)
+
+    def _writable(self, user: SimUser, chat: SimChat | int) -> SimChat:
+        """The chat a person writes in, checked: their own private chat, or a group (which
+        they join by writing)."""
+        target = self.chat(chat)
         if target.user is not None:
             if target.user is not user:
                 raise ValueError(f"chat {target.chat_id} is another person's private chat")
@@ -253,16 +337,12 @@ class World:
                 )
         else:
             target.member_ids.add(user.user_id)
-        message = self.new_message(
-            target,
-            sender=user.to_dict(),
-            from_bot=False,
-            text=text,
-            entities=tuple(command_entities(text)),
-            reply_to=self._replied(target, reply_to),
-        )
+        return target
+
+    def _deliver(self, chat: SimChat, message: SimMessage) -> JSON:
+        """A person's new message: an update for the bot if it is there to see it."""
         payload = message.to_dict()
-        if self._bot_present(target):
+        if self._bot_present(chat):
             self.updates.put("message", payload)
         self.changed()
         return payload
@@ -368,8 +448,10 @@ class World:
         parse_mode: str | None = None,
         reply_markup: JSON | None = None,
         document: SimDocument | None = None,
+        photo: tuple[SimDocument, ...] = (),
         caption: str | None = None,
         reply_to: SimMessage | None = None,
+        pinned_message: SimMessage | None = None,
     ) -> SimMessage:
         """Store a new message in ``chat``, the bot's or a person's, with its first revision."""
         now = self.clock.now()
@@ -386,12 +468,15 @@ class World:
             caption=caption,
             reply_markup=reply_markup,
             document=document,
+            photo=photo,
             reply_to=reply_to,
+            pinned_message=pinned_message,
         )
         message.history.append(Revision(text or caption, entities, reply_markup, int(now)))
         chat.next_message_id += 1
         chat.by_id[message.message_id] = message
-        if from_bot:
+        # The bot's own service messages (a pin's notice) are not among what it sent.
+        if from_bot and pinned_message is None:
             chat.bot_message_ids.append(message.message_id)
         return message
 
@@ -407,6 +492,54 @@ class World:
                 now,
             )
         )
+
+    # -- files ------------------------------------------------------------------------------
+
+    def new_file(
+        self,
+        data: bytes | None,
+        file_name: str | None,
+        mime_type: str | None,
+        *,
+        url: str | None = None,
+    ) -> SimDocument:
+        """A new document kept on the servers (getFile finds it by file_id)."""
+        number = next(self.file_numbers)
+        suffix = PurePosixPath(file_name or "").suffix
+        document = SimDocument(
+            file_id=f"BQACAgIAAxkBAAI{number:012d}",
+            file_unique_id=f"AgAD{number:08d}",
+            file_name=file_name,
+            mime_type=mime_type,
+            data=data,
+            url=url,
+            file_path=f"documents/file_{number}{suffix}",
+        )
+        self.files[document.file_id] = document
+        return document
+
+    def photo_sizes(self, file: SimFile) -> tuple[SimDocument, ...]:
+        """The sizes Telegram keeps of a photo, smallest first: each side scaled to at most
+        90, 320, 800 and 1280 pixels (the larger ones only while smaller than the original)."""
+        longest = max(file.width, file.height)
+        bounds = [bound for bound in PHOTO_BOUNDS if bound < longest] + [min(longest, 2560)]
+        sizes = []
+        for bound in dict.fromkeys(bounds):
+            scale = min(1.0, bound / longest)
+            number = next(self.file_numbers)
+            size = SimDocument(
+                file_id=f"AgACAgIAAxkBAAI{number:012d}",
+                file_unique_id=f"AQAD{number:08d}",
+                file_name=None,
+                mime_type=None,
+                data=file.data,
+                file_path=f"photos/file_{number}.jpg",
+                width=max(1, round(file.width * scale)),
+                height=max(1, round(file.height * scale)),
+            )
+            self.files[size.file_id] = size
+            sizes.append(size)
+        return tuple(sizes)
 
     # -- the bot's commands -----------------------------------------------------------------
 
