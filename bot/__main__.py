@@ -1,4 +1,5 @@
-"""The command line: ``claimbot run``, ``demo``, ``export``, ``check`` (or ``python -m bot``)."""
+"""The command line: ``claimbot run``, ``demo``, ``export``, ``check``, ``purge`` (or
+``python -m bot``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bot.config import EXAMPLE_TOKEN, TOKEN_ENV, Config, ConfigError, load_config
-from bot.domain import Group
+from bot.domain import Group, Purged
 from bot.export import FORMATS, ExportFile, export_file
 from bot.logs import configure_logging
 from storage import people
@@ -71,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="check the config, the token, the known groups and the database"
     )
     _config_option(check)
+    purge = commands.add_parser(
+        "purge",
+        help="purge private details of needs closed longer than privacy.retention_days ago",
+    )
+    _config_option(purge)
     return parser
 
 
@@ -278,6 +284,47 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- claimbot purge -------------------------------------------------------------------------
+
+
+async def run_purge(config: Config) -> Purged | None:
+    """The retention purge on the configured database, as the running bot does it daily."""
+    from bot.service import PairingService
+
+    async with Database(config.database.path, config.database.synchronous) as db:
+        return await PairingService(db, config).purge_expired()
+
+
+def purge(path: Path | None) -> int:
+    """Purge expired private details now: 0 if done (or nothing to do), 2 if it cannot run.
+
+    No token is needed, nor the Bot API; safe while the bot runs (one writer at a time,
+    SQLite's lock), and a second run purges nothing more.
+    """
+    try:
+        config = load_config(config_path(path))
+    except ConfigError as exc:
+        return refuse(str(exc), "config error: ")
+    configure_logging(config.logging.level, secrets=[config.token or ""])
+    database = config.database.path
+    if config.privacy.retention_days is None:
+        print("privacy.retention_days is null: private details are kept; nothing purged")
+        return 0
+    if not database.is_file():
+        return refuse(f"database.path: {database}: no such database file", "config error: ")
+    try:
+        purged = asyncio.run(run_purge(config))
+    except (sqlite3.Error, OSError) as exc:
+        return refuse(f"database.path: {unusable(database, exc)}", "config error: ")
+    assert purged is not None
+    days = config.privacy.retention_days
+    print(
+        f"purged the private details of {purged.needs} needs closed more than {days} days"
+        f" ago ({purged.visits} visits' notes and photos)"
+    )
+    return 0
+
+
 # -- claimbot check -------------------------------------------------------------------------
 
 
@@ -478,6 +525,8 @@ def main(argv: list[str] | None = None) -> int:
         return export(args)
     if args.command == "check":
         return check(args.config)
+    if args.command == "purge":
+        return purge(args.config)
     from bot.demo import main as demo_main
 
     return demo_main(lang=args.lang)

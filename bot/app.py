@@ -51,6 +51,10 @@ COMMANDS = {
 COORDINATOR_COMMANDS = {
     "en": [
         ("post", "Post a need"),
+        ("edit", "Edit a need"),
+        ("close", "Close a need as done"),
+        ("cancel_need", "Cancel a need"),
+        ("reopen", "Open a closed need again"),
         ("show", "A need's details and history"),
         ("reminders", "Scheduled reminders"),
         ("remind", "Remind every claimer"),
@@ -59,6 +63,10 @@ COORDINATOR_COMMANDS = {
     ],
     "zh": [
         ("post", "发布需求"),
+        ("edit", "修改需求"),
+        ("close", "关闭已完成的需求"),
+        ("cancel_need", "取消需求"),
+        ("reopen", "重新开放需求"),
         ("show", "需求详情与记录"),
         ("reminders", "已安排的提醒"),
         ("remind", "提醒所有认领人"),

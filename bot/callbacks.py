@@ -98,3 +98,13 @@ CANCEL_REMINDER: Final = re.compile(r"^rc:([1-9]\d{0,11})\Z")
 def cancel_reminder_data(reminder_id: int) -> str:
     """Callback data of a Cancel button in a coordinator's /reminders list."""
     return f"rc:{reminder_id}"
+
+
+# A button of the /edit menu: the need being edited, and the field to change (or save).
+EDIT_SAVE: Final = "save"
+EDIT: Final = re.compile(r"^ed:([1-9]\d{0,11}):(summary|name|address|phone|health|notes|save)\Z")
+
+
+def edit_data(need_id: int, field: str) -> str:
+    """Callback data of a button under the /edit menu of a need."""
+    return f"ed:{need_id}:{field}"

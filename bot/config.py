@@ -257,6 +257,15 @@ class PostingConfig(_Frozen):
     needs_per_board: int = Field(8, ge=1, le=20)
 
 
+class PrivacyConfig(_Frozen):
+    """How long households' private details are kept once their need is over."""
+
+    # Days after a need is closed or cancelled before its private details (and its visits'
+    # notes and photos) are purged; null keeps them. The record stays: summary, claims,
+    # visit dates, what was done.
+    retention_days: int | None = Field(90, ge=0, le=36500)
+
+
 class LoggingConfig(_Frozen):
     """Log verbosity; private details and the token never reach the log at any level."""
 
@@ -275,6 +284,7 @@ class Config(_Frozen):
     reminders: RemindersConfig = RemindersConfig()
     visits: VisitsConfig = VisitsConfig()
     posting: PostingConfig = PostingConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @field_validator("coordinators", mode="before")

@@ -18,7 +18,8 @@ class NeedState(enum.StrEnum):
 
     OPEN = "open"
     CLAIMED = "claimed"
-    CLOSED = "closed"
+    CLOSED = "closed"  # closed as done
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,11 @@ class NewNeed:
         return fingerprint(self.summary, self.details)
 
 
+# How a coordinator closes a need (needs.closed_as); the ended claim's reason says the same.
+DONE = "done"
+CANCELLED = "cancelled"
+
+
 @dataclass(frozen=True, slots=True)
 class Holder:
     """Who holds a need now."""
@@ -135,12 +141,15 @@ class Need:
     # Public labels from a spreadsheet: what kind of household, which neighbourhood.
     category: str | None = None
     area: str | None = None
+    # How a closed need ended: "done" or "cancelled" (None: not closed, or closed as done
+    # before the bot told the two apart).
+    closed_as: str | None = None
 
     @property
     def state(self) -> NeedState:
-        """Open, claimed or closed, derived from the record."""
+        """Open, claimed, closed (done) or cancelled, derived from the record."""
         if self.closed_at is not None:
-            return NeedState.CLOSED
+            return NeedState.CANCELLED if self.closed_as == CANCELLED else NeedState.CLOSED
         return NeedState.CLAIMED if self.holder else NeedState.OPEN
 
 
@@ -323,3 +332,58 @@ class Reminder:
     state: ReminderState
     attempts: int
     last_error: str | None
+
+
+class LifeOutcome(enum.StrEnum):
+    """How a coordinator's edit, close, cancel or reopen of a need ended."""
+
+    EDITED = "edited"
+    UNCHANGED = "unchanged"  # an edit that changed nothing
+    CLOSED = "closed"  # closed as done
+    CANCELLED = "cancelled"
+    REOPENED = "reopened"
+    NOT_ALLOWED = "not_allowed"  # not a coordinator
+    NOT_FOUND = "not_found"
+    ALREADY_CLOSED = "already_closed"  # closed or cancelled already: nothing changed
+    NOT_CLOSED = "not_closed"  # reopening a need that is not closed
+
+
+@dataclass(frozen=True, slots=True)
+class LifeResult:
+    """What a change to a need's life did: the need after it, the holder whose pairing it
+    ended (closing, cancelling) or who held it when it closed (reopening), and for an edit
+    whether the public summary and the private details changed."""
+
+    outcome: LifeOutcome
+    need: Need | None
+    holder: Holder | None = None
+    summary_changed: bool = False
+    details_changed: bool = False
+
+
+def life_refusal(need: Need | None, reopening: bool = False) -> LifeOutcome | None:
+    """Why a need cannot be edited, closed or cancelled (or, ``reopening``, reopened)."""
+    if need is None:
+        return LifeOutcome.NOT_FOUND
+    closed = need.closed_at is not None
+    if reopening:
+        return None if closed else LifeOutcome.NOT_CLOSED
+    return LifeOutcome.ALREADY_CLOSED if closed else None
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """What coordinators see of a need's end: the note given when closing it, and when its
+    private details were purged (None: not purged)."""
+
+    note: str | None
+    purged_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    """What a purge of private details removed: needs whose details went, visits whose
+    note or photo went."""
+
+    needs: int
+    visits: int

@@ -31,7 +31,7 @@ from bot.config import Config
 from bot.i18n import CATALOG, t
 from storage import export as storage_export
 from storage.db import Database
-from storage.export import Record
+from storage.export import NeedEntry, Record
 
 FORMATS: Final = ("xlsx", "csv")
 # What a spreadsheet takes as the start of a formula (OWASP's list: =, +, -, @, tab, CR).
@@ -116,15 +116,19 @@ def needs_table(record: Record, lang: str, tz: ZoneInfo) -> Table:
             need.team,
             _local(need.claimed_at, tz),
             _local(need.last_visited_at, tz),
-            need.details.name,
-            need.details.address,
-            need.details.phone,
-            need.details.health,
-            need.details.notes,
+            *details_cells(need, lang),
         )
         for need in record.needs
     ]
     return Table("needs", t(lang, "export_sheet_needs"), headers, rows)
+
+
+def details_cells(need: NeedEntry, lang: str) -> tuple[Cell, ...]:
+    """A need's five private details; "purged" in each, once the retention purge took them."""
+    if need.purged:
+        return (t(lang, "export_value_purged"),) * 5
+    details = need.details
+    return details.name, details.address, details.phone, details.health, details.notes
 
 
 def claims_table(record: Record, lang: str, tz: ZoneInfo) -> Table:
@@ -172,7 +176,7 @@ def visits_table(
             visit.team,
             visit.need_id,
             done_labels(visit.done, checklist, lang),
-            visit.note,
+            t(lang, "export_value_purged") if visit.purged else visit.note,
             _yes_no(lang, visit.concern),
             _yes_no(lang, visit.photo),
         )
@@ -219,6 +223,7 @@ def summary_table(
         ("needs_open", states.count("open")),
         ("needs_claimed", states.count("claimed")),
         ("needs_closed", states.count("closed")),
+        ("needs_cancelled", states.count("cancelled")),
         ("needs_visited", len({visit.need_id for visit in record.visits})),
         ("visits", len(record.visits)),
         ("claims", len(record.claims)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.i18n_export import EXPORT
+from bot.i18n_life import LIFE
 from bot.i18n_reminders import REMINDERS
 from bot.i18n_visits import VISITS
 
@@ -464,7 +465,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
 
 
 # Each feature's strings live beside it; one catalog, and one key in one place only.
-for _part in (VISITS, REMINDERS, EXPORT):
+for _part in (VISITS, REMINDERS, EXPORT, LIFE):
     assert not set(_part) & set(CATALOG), set(_part) & set(CATALOG)
     CATALOG.update(_part)
 

@@ -39,14 +39,19 @@ def card_text(need: Need, lang: str, tz: tzinfo = UTC) -> str:
     if need.state is NeedState.CLAIMED:
         assert need.holder is not None
         state = t(lang, "card_claimed", name=holder_name(need.holder))
-    elif need.state is NeedState.CLOSED:
-        state = t(lang, "card_closed")
+    elif need.closed_at is not None:
+        state = closed_label(need, lang)
     else:
         state = t(lang, "card_open")
     if need.last_visited_at is not None:
         visited = need.last_visited_at.astimezone(tz).strftime("%Y-%m-%d")
         state += "\n" + t(lang, "card_last_visit", date=visited)
     return f"{t(lang, 'card_title', id=need.id)}\n{html.escape(need.summary)}\n\n{state}"
+
+
+def closed_label(need: Need, lang: str) -> str:
+    """How a card says a need is over: closed (as done) or cancelled."""
+    return t(lang, "card_cancelled" if need.state is NeedState.CANCELLED else "card_closed")
 
 
 def card_markup(need: Need, lang: str) -> InlineKeyboardMarkup | None:

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot import callbacks
 from bot.config import Config
@@ -18,18 +18,22 @@ from bot.domain import (
     CardRef,
     ClaimRecord,
     ClaimResult,
+    Closing,
     Group,
+    LifeOutcome,
+    LifeResult,
     Need,
     Pairing,
     Person,
     PrivateDetails,
+    Purged,
     ReleaseOutcome,
     ReleaseResult,
     StatusCounts,
 )
 from bot.i18n import LANGUAGES, pick_language
 from bot.privacy import Finding, find_private_data
-from storage import drafts, needs, people
+from storage import drafts, lifecycle, needs, people
 from storage.db import Database
 from storage.drafts import Draft
 
@@ -270,3 +274,59 @@ class PairingService:
     async def drop_draft(self, user_id: int) -> bool:
         """Forget a person's draft (posted or cancelled); False if there was none."""
         return await drafts.delete(self.db, user_id)
+
+    # -- a need's life after posting (coordinators) -----------------------------------------
+
+    def _checked(self, summary: str, details: PrivateDetails) -> TextProblem | None:
+        problem = self.check_summary(summary)
+        for value in details.values():
+            problem = problem or self.check_detail(value)
+        return problem
+
+    async def edit_need(
+        self, need_id: int, coordinator_id: int, summary: str, details: PrivateDetails
+    ) -> LifeResult | TextProblem:
+        """A coordinator gives an open or claimed need a new summary and private details."""
+        if not self.is_coordinator(coordinator_id):
+            return LifeResult(LifeOutcome.NOT_ALLOWED, None)
+        summary = clean_text(summary)
+        problem = self._checked(summary, details)
+        if problem:
+            return problem
+        return await lifecycle.edit(
+            self.db, need_id, summary, details, coordinator_id, self.clock()
+        )
+
+    async def close_need(
+        self, need_id: int, coordinator_id: int, closed_as: str, note: str | None = None
+    ) -> LifeResult | TextProblem:
+        """A coordinator closes a need as done, or cancels it, with an optional note (kept
+        for coordinators and told to the holder; purged with the private details)."""
+        if not self.is_coordinator(coordinator_id):
+            return LifeResult(LifeOutcome.NOT_ALLOWED, None)
+        note = clean_text(note) or None
+        problem = self.check_detail(note) if note else None
+        if problem:
+            return problem
+        return await lifecycle.close(
+            self.db, need_id, closed_as, note, coordinator_id, self.clock()
+        )
+
+    async def reopen_need(self, need_id: int, coordinator_id: int) -> LifeResult:
+        """A coordinator opens a closed or cancelled need again."""
+        if not self.is_coordinator(coordinator_id):
+            return LifeResult(LifeOutcome.NOT_ALLOWED, None)
+        return await lifecycle.reopen(self.db, need_id, coordinator_id, self.clock())
+
+    async def closing(self, need_id: int) -> Closing:
+        """A need's closing note and when its details were purged (coordinators only)."""
+        return await lifecycle.closing(self.db, need_id)
+
+    async def purge_expired(self) -> Purged | None:
+        """Purge the private details of needs closed more than ``privacy.retention_days``
+        ago; None if the config keeps them."""
+        days = self.config.privacy.retention_days
+        if days is None:
+            return None
+        now = self.clock()
+        return await lifecycle.purge(self.db, now - timedelta(days=days), now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import claims, common, export, posting, records, reminders, visits
+from handlers import claims, common, export, life, posting, records, reminders, visits
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
@@ -16,6 +16,7 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     claims.register(app)
     common.register(app)
     posting.register(app)
+    life.register(app)
     records.register(app)
     visits.register(app)
     reminders.register(app)

@@ -20,6 +20,7 @@ from bot.domain import (
     ClaimResult,
     Holder,
     Need,
+    NeedState,
     ReleaseOutcome,
     ReleaseResult,
 )
@@ -123,6 +124,9 @@ def refusal_text(result: ClaimResult, lang: str) -> str:
         return t(lang, "answer_taken", name=holder.display_name)
     if result.outcome is ClaimOutcome.LIMIT_REACHED:
         return t(lang, "answer_limit", count=result.open_claims)
+    if result.outcome is ClaimOutcome.CLOSED and result.need is not None:
+        cancelled = result.need.state is NeedState.CANCELLED
+        return t(lang, "answer_cancelled" if cancelled else "answer_closed")
     key = {
         ClaimOutcome.ALREADY_YOURS: "answer_already_yours",
         ClaimOutcome.CLOSED: "answer_closed",

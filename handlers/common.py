@@ -140,7 +140,7 @@ async def help_command(update: Update, context: Context) -> None:
     lang = context.lang
     text = t(lang, "help_volunteer")
     if service(context).is_coordinator(user.id):
-        text += t(lang, "help_coordinator")
+        text += t(lang, "help_coordinator") + t(lang, "help_life")
     await reply(update, text)
 
 

@@ -1,8 +1,10 @@
 """Posting needs: ``/post <summary>`` in a group, or step by step with private details in private.
 
 The step-by-step form keeps its draft in the database, so a restart in the middle of it loses
-nothing typed. A summary that looks like it holds a household's phone, ID number or address
-is never posted unasked: the group form refuses it, the private form asks.
+nothing typed. The same form edits a posted need (``/edit``, handlers/life.py): its draft
+names the need, starts at a menu of what to change, and each answer returns to it. A summary
+that looks like it holds a household's phone, ID number or address is never posted unasked:
+the group form refuses it, the private form asks.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from bot.delivery import Delivery, send_private
 from bot.domain import Group, Need, PrivateDetails
 from bot.i18n import t
 from bot.privacy import Finding
+from bot.render import details_lines
 from bot.runtime import Context, cards, service
 from bot.service import TextProblem, clean_text, parse_need_number
 from handlers.common import actor_of, coordinator_lang, is_private, private_link, reply
@@ -38,7 +41,10 @@ Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 # private data; the private details, in order; then the group to post to.
 SUMMARY, CHECK, GROUP = "summary", "summary_check", "group"
 DETAIL_STEPS = ("name", "address", "phone", "health", "notes")
-SKIP = "-"
+SKIP = "-"  # skips a detail of a new need; clears one of a need being edited
+# An edit's menu: what to change, and Save.
+EDIT = "edit"
+EDIT_FIELDS = (SUMMARY, *DETAIL_STEPS)
 
 
 def problem_text(lang: str, problem: TextProblem) -> str:
@@ -222,6 +228,8 @@ async def draft_text(update: Update, context: Context) -> None:
         await summary_given(update, context, draft, text)
     elif draft.step in DETAIL_STEPS:
         await detail_given(update, context, draft, text)
+    elif draft.step == EDIT:
+        await reply(update, t(context.lang, "edit_menu_hint"))
     else:
         await reply(update, t(context.lang, "post_ask_group"))
 
@@ -244,7 +252,7 @@ async def summary_given(update: Update, context: Context, draft: Draft, text: st
         return
     found = svc.private_data_in(text)
     if not found:
-        await next_step(update, context, replace(draft, summary=text, step=DETAIL_STEPS[0]))
+        await next_step(update, context, replace(draft, summary=text, step=after_summary(draft)))
         return
     await svc.save_draft(replace(draft, summary=text, step=CHECK))
     await update.effective_message.reply_text(  # type: ignore[union-attr]
@@ -252,6 +260,11 @@ async def summary_given(update: Update, context: Context, draft: Draft, text: st
         parse_mode=ParseMode.HTML,
         reply_markup=privacy_question(lang),
     )
+
+
+def after_summary(draft: Draft) -> str:
+    """The step after the summary: the first private detail, or an edit's menu."""
+    return EDIT if draft.need_id is not None else DETAIL_STEPS[0]
 
 
 def privacy_question(lang: str) -> InlineKeyboardMarkup:
@@ -266,13 +279,20 @@ def privacy_question(lang: str) -> InlineKeyboardMarkup:
 
 
 async def detail_given(update: Update, context: Context, draft: Draft, text: str) -> None:
-    """One private detail (or "-" to skip it); then the next one, or the group."""
+    """One private detail (or "-" to skip it); then the next one, or the group. In an edit,
+    "-" clears the detail, and the menu comes next."""
     if text != SKIP:
         problem = service(context).check_detail(text)
         if problem:
             await reply(update, problem_text(context.lang, problem))
             return
-        draft = replace(draft, details=replace(draft.details, **{draft.step: text}))
+    value = None if text == SKIP else text
+    if draft.need_id is not None:
+        draft = replace(draft, details=replace(draft.details, **{draft.step: value}))
+        await next_step(update, context, replace(draft, step=EDIT))
+        return
+    if value is not None:
+        draft = replace(draft, details=replace(draft.details, **{draft.step: value}))
     index = DETAIL_STEPS.index(draft.step)
     step = DETAIL_STEPS[index + 1] if index + 1 < len(DETAIL_STEPS) else GROUP
     await next_step(update, context, replace(draft, step=step))
@@ -283,6 +303,8 @@ async def next_step(update: Update, context: Context, draft: Draft) -> None:
     draft = await service(context).save_draft(draft)
     if draft.step in DETAIL_STEPS:
         await reply(update, t(context.lang, f"post_ask_{draft.step}"))
+    elif draft.step == EDIT:
+        await show_edit_menu(update, context, draft)
     else:
         await ask_group(update, context, draft, context.lang)
 
@@ -302,11 +324,57 @@ async def privacy_choice(update: Update, context: Context) -> None:
     await query.answer()
     with contextlib.suppress(TelegramError):
         await query.edit_message_reply_markup(None)
-    if choice == "m":
+    if choice == "m" and draft.need_id is not None:
+        await svc.save_draft(replace(draft, step=SUMMARY))  # the need keeps its summary
+        await reply(update, t(lang, "edit_ask_summary"))
+    elif choice == "m":
         await svc.save_draft(replace(draft, summary="", step=SUMMARY))
         await reply(update, t(lang, "post_ask_summary_again"))
     else:
-        await next_step(update, context, replace(draft, step=DETAIL_STEPS[0]))
+        await next_step(update, context, replace(draft, step=after_summary(draft)))
+
+
+async def show_edit_menu(update: Update, context: Context, draft: Draft) -> None:
+    """An edit as it stands: the need's summary and details with the changes typed so far,
+    a button for each field, and Save. Private chat with a coordinator only."""
+    assert draft.need_id is not None
+    svc, lang, need_id = service(context), context.lang, draft.need_id
+    need = await svc.need(need_id)
+    saved = await svc.details_for(need_id, draft.user_id) if need is not None else None
+    if need is None or saved is None:
+        await svc.drop_draft(draft.user_id)
+        await reply(update, t(lang, "need_not_found", id=need_id))
+        return
+    changed = [SUMMARY] if draft.summary != need.summary else []
+    changed += [f for f in DETAIL_STEPS if getattr(draft.details, f) != getattr(saved, f)]
+    names = ", ".join(t(lang, f"edit_field_{f}") for f in changed)
+    text = t(
+        lang,
+        "edit_menu",
+        id=need_id,
+        summary=html.escape(draft.summary),
+        details=t(lang, "details_private") + "\n" + "\n".join(details_lines(draft.details, lang)),
+        changes=t(lang, "edit_changes", fields=names) if changed else "",
+    )
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        text, parse_mode=ParseMode.HTML, reply_markup=edit_markup(need_id, lang)
+    )
+
+
+def edit_markup(need_id: int, lang: str) -> InlineKeyboardMarkup:
+    """A button for each field of a need being edited, then Save; each names the need."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                t(lang, "button_edit_field", field=t(lang, f"edit_field_{field}")),
+                callback_data=callbacks.edit_data(need_id, field),
+            )
+        ]
+        for field in EDIT_FIELDS
+    ]
+    save = callbacks.edit_data(need_id, callbacks.EDIT_SAVE)
+    rows.append([InlineKeyboardButton(t(lang, "button_edit_save"), callback_data=save)])
+    return InlineKeyboardMarkup(rows)
 
 
 async def ask_group(update: Update, context: Context, draft: Draft, lang: str) -> None:
@@ -390,11 +458,15 @@ async def card_then_confirm(
 
 @in_arrival_order
 async def cancel(update: Update, context: Context) -> None:
-    """/cancel: drop the need being written."""
+    """/cancel: drop the need being written (or the edit under way)."""
     user = update.effective_user
-    if user is not None:
-        await service(context).drop_draft(user.id)
-    await reply(update, t(context.lang, "post_cancelled"))
+    draft = await service(context).draft(user.id) if user is not None else None
+    if draft is not None:
+        await service(context).drop_draft(draft.user_id)
+    if draft is not None and draft.need_id is not None:
+        await reply(update, t(context.lang, "edit_cancelled", id=draft.need_id))
+    else:
+        await reply(update, t(context.lang, "post_cancelled"))
 
 
 async def repost(update: Update, context: Context) -> None:

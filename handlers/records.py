@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import html
+from datetime import tzinfo
 
 from telegram import Update
 from telegram.constants import MessageLimit, ParseMode
 from telegram.ext import Application, CommandHandler
 
+from bot.domain import Closing
 from bot.i18n import t
 from bot.render import (
     card_text,
@@ -99,15 +101,20 @@ async def show(update: Update, context: Context) -> None:
     elif not is_private(update):
         await reply(update, t(lang, "private_only", link=private_link(context)))
     else:
-        await reply(update, household_text(household, lang, context))
+        closing = await service(context).closing(need_id) if coordinator else None
+        await reply(update, household_text(household, lang, context, closing))
 
 
-def household_text(household: Household, lang: str, context: Context) -> str:
-    """The need, its private details and its history, the latest entries that fit."""
+def household_text(
+    household: Household, lang: str, context: Context, closing: Closing | None = None
+) -> str:
+    """The need, its private details and its history, the latest entries that fit; for
+    coordinators, the closing note and whether the details were purged."""
     vs = visits(context)
     parts = [
         card_text(household.need, lang, vs.config.tz),
         t(lang, "details_private") + "\n" + "\n".join(details_lines(household.details, lang)),
+        *closing_lines(closing, lang, vs.config.tz),
     ]
     lines = household_lines(
         household.claims,
@@ -122,6 +129,19 @@ def household_text(household: Household, lang: str, context: Context) -> str:
     budget = MessageLimit.MAX_TEXT_LENGTH - telegram_length("\n\n".join([*parts, title, ""]))
     kept = latest_that_fit(lines, budget, SHOW_HISTORY, lang)
     return "\n\n".join([*parts, title + "\n" + "\n".join(kept)])
+
+
+def closing_lines(closing: Closing | None, lang: str, tz: tzinfo) -> list[str]:
+    """What coordinators see of a need's end in /show: its note, and the purge."""
+    if closing is None:
+        return []
+    lines = []
+    if closing.note:
+        lines.append(t(lang, "show_closing_note", note=html.escape(closing.note)))
+    if closing.purged_at is not None:
+        day = closing.purged_at.astimezone(tz).strftime("%Y-%m-%d")
+        lines.append(t(lang, "show_purged", date=day))
+    return lines
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

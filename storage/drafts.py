@@ -1,8 +1,11 @@
-"""Needs being written in private chat: one draft per coordinator, kept across restarts."""
+"""Needs being written in private chat: one draft per coordinator, kept across restarts.
+
+A draft writes a new need, or (``need_id``) edits a posted one with the same form.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
 import aiosqlite
@@ -11,7 +14,7 @@ from bot.domain import PrivateDetails
 from storage.db import Database, from_db_time, to_db_time
 
 _DETAIL_FIELDS = tuple(f.name for f in fields(PrivateDetails))
-_COLUMNS = ("user_id", "step", "summary", *_DETAIL_FIELDS, "updated_at")
+_COLUMNS = ("user_id", "step", "summary", *_DETAIL_FIELDS, "updated_at", "need_id")
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM drafts"
 _SAVE = (
     f"INSERT OR REPLACE INTO drafts ({', '.join(_COLUMNS)})"
@@ -28,6 +31,7 @@ class Draft:
     summary: str = ""
     details: PrivateDetails = field(default_factory=PrivateDetails)
     updated_at: datetime | None = None
+    need_id: int | None = None  # the posted need this draft edits; None: a new need
 
 
 def _draft(row: aiosqlite.Row) -> Draft:
@@ -37,6 +41,7 @@ def _draft(row: aiosqlite.Row) -> Draft:
         summary=row["summary"],
         details=PrivateDetails(**{name: row[name] for name in _DETAIL_FIELDS}),
         updated_at=from_db_time(row["updated_at"]),
+        need_id=row["need_id"],
     )
 
 
@@ -48,7 +53,7 @@ async def get(db: Database, user_id: int) -> Draft | None:
 
 async def save(db: Database, draft: Draft, now: datetime) -> Draft:
     """Store a draft as it now stands (a new one replaces any older one of that person)."""
-    saved = Draft(draft.user_id, draft.step, draft.summary, draft.details, now)
+    saved = replace(draft, updated_at=now)
     async with db.transaction() as conn:
         await conn.execute(
             _SAVE,
@@ -58,6 +63,7 @@ async def save(db: Database, draft: Draft, now: datetime) -> Draft:
                 saved.summary,
                 *(getattr(saved.details, name) for name in _DETAIL_FIELDS),
                 to_db_time(now),
+                saved.need_id,
             ),
         )
     return saved

@@ -9,11 +9,12 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.domain import NeedState, PrivateDetails
+from bot.domain import CANCELLED, NeedState, PrivateDetails
 from storage.db import Database, from_db_time
 
 _NEEDS = """
     SELECT n.id, n.chat_id, g.title AS group_title, n.summary, n.created_at, n.closed_at,
+           n.closed_as, n.purged_at IS NOT NULL AS purged,
            p.display_name AS holder, c.volunteer_id, c.team, c.claimed_at,
            (SELECT MAX(visited_at) FROM visits WHERE need_id = n.id) AS last_visited_at,
            d.name, d.address, d.phone, d.health, d.notes
@@ -36,7 +37,7 @@ _CLAIMS = """
 """
 _VISITS = """
     SELECT v.id, v.need_id, v.volunteer_id, p.display_name AS volunteer, c.team, v.visited_at,
-           v.done, v.note, v.photo_file_id IS NOT NULL AS photo, v.concern
+           v.done, v.note, v.photo_file_id IS NOT NULL AS photo, v.concern, v.purged
     FROM visits v
     LEFT JOIN claims c ON c.id = v.claim_id
     LEFT JOIN people p ON p.user_id = v.volunteer_id
@@ -57,6 +58,7 @@ class NeedEntry:
     claimed_at: datetime | None
     last_visited_at: datetime | None
     details: PrivateDetails
+    purged: bool = False  # its private details were purged (privacy.retention_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,7 @@ class VisitEntry:
     note: str | None
     photo: bool
     concern: bool
+    purged: bool = False  # its note and photo were purged with its need's details
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +110,8 @@ def _name(name: str | None, user_id: int | None) -> str | None:
 
 def _need(row: aiosqlite.Row) -> NeedEntry:
     if row["closed_at"] is not None:
-        state = NeedState.CLOSED
+        cancelled = row["closed_as"] == CANCELLED
+        state = NeedState.CANCELLED if cancelled else NeedState.CLOSED
     else:
         state = NeedState.OPEN if row["volunteer_id"] is None else NeedState.CLAIMED
     return NeedEntry(
@@ -126,6 +130,7 @@ def _need(row: aiosqlite.Row) -> NeedEntry:
             health=row["health"],
             notes=row["notes"],
         ),
+        purged=bool(row["purged"]),
     )
 
 
@@ -154,6 +159,7 @@ def _visit(row: aiosqlite.Row) -> VisitEntry:
         note=row["note"],
         photo=bool(row["photo"]),
         concern=bool(row["concern"]),
+        purged=bool(row["purged"]),
     )
 
 

@@ -253,4 +253,38 @@ MIGRATIONS: list[list[str]] = [
         )
         """,
     ],
+    # 8: a need's life after posting. A need is closed as done or cancelled (``closed_as``,
+    # which its card shows, so it bumps the version as closed_at does), with the
+    # coordinator's note; a claim still active then ends with the same word. Private details
+    # of needs closed long enough ago are purged (``purged_at``). A draft may edit a posted
+    # need (``need_id``) rather than write a new one.
+    [
+        "ALTER TABLE needs ADD COLUMN closed_as TEXT CHECK (closed_as IN ('done', 'cancelled'))",
+        "ALTER TABLE needs ADD COLUMN close_note TEXT",
+        "ALTER TABLE needs ADD COLUMN purged_at TEXT",
+        "CREATE INDEX needs_to_purge ON needs (closed_at)"
+        " WHERE closed_at IS NOT NULL AND purged_at IS NULL",
+        """
+        CREATE TRIGGER need_closed_as_changed AFTER UPDATE OF closed_as ON needs
+        WHEN OLD.closed_as IS NOT NEW.closed_as
+        BEGIN UPDATE needs SET version = version + 1 WHERE id = NEW.id; END
+        """,
+        "ALTER TABLE drafts ADD COLUMN need_id INTEGER REFERENCES needs (id)",
+        # claims.release_reason's CHECK (step 1) lists the ways a claim ends; closing and
+        # cancelling are two more. SQLite cannot alter a CHECK, and rebuilding claims would
+        # drop and re-create the triggers and indexes other steps own; SQLite documents this
+        # edit of the stored CREATE TABLE for constraints that old rows already satisfy. The
+        # ALTER TABLE that follows makes every connection read the schema again.
+        "PRAGMA writable_schema = ON",
+        """
+        UPDATE sqlite_schema SET sql = replace(
+            sql,
+            'CHECK (release_reason IN (''released'', ''freed'', ''reassigned''))',
+            'CHECK (release_reason IN'
+            || ' (''released'', ''freed'', ''reassigned'', ''closed'', ''cancelled''))'
+        ) WHERE type = 'table' AND name = 'claims'
+        """,
+        "PRAGMA writable_schema = OFF",
+        "ALTER TABLE visits ADD COLUMN purged INTEGER NOT NULL DEFAULT 0",
+    ],
 ]

@@ -32,7 +32,7 @@ from storage.db import Database, from_db_time, to_db_time
 # A need with its active claim (if any) and the holder's name, in one row.
 _NEED_SELECT = """
     SELECT n.id, n.chat_id, n.card_message_id, n.summary, n.created_by, n.created_at,
-           n.closed_at, n.version, n.card_version, n.board_id, n.category, n.area,
+           n.closed_at, n.version, n.card_version, n.board_id, n.category, n.area, n.closed_as,
            c.id AS claim_id, c.volunteer_id, c.team,
            c.claimed_at, p.display_name,
            (SELECT MAX(visited_at) FROM visits WHERE need_id = n.id) AS last_visited_at
@@ -67,6 +67,7 @@ def _need(row: aiosqlite.Row) -> Need:
         board_id=row["board_id"],
         category=row["category"],
         area=row["area"],
+        closed_as=row["closed_as"],
     )
 
 

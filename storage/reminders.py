@@ -433,3 +433,15 @@ async def last_sent_to(db: Database, chat_id: int) -> int:
         "SELECT MAX(id) AS id FROM reminders WHERE chat_id = ? AND state = 'sent'", (chat_id,)
     )
     return int(row["id"] or 0) if row else 0
+
+
+async def cancel_for_claim_in(conn: aiosqlite.Connection, claim_id: int, reason: str) -> int:
+    """Inside the caller's transaction: cancel what is still pending for a pairing that
+    ended with its need (closed or cancelled). The send-time guard would stop them anyway;
+    cancelled now, /reminders and the record say so at once."""
+    cursor = await conn.execute(
+        "UPDATE reminders SET state = 'cancelled', last_error = ?"
+        " WHERE claim_id = ? AND state = 'pending'",
+        (reason, claim_id),
+    )
+    return cursor.rowcount
