@@ -243,7 +243,7 @@ def teams_rows(lang: str) -> list[tuple[Any, ...]]:
     ]
 
 
-SUMMARY_COUNTS = [4, 1, 2, 1, 2, 3, 4, 2]  # needs, open, claimed, closed, visited, visits...
+SUMMARY_COUNTS = [4, 1, 2, 1, 0, 2, 3, 4, 2]  # needs, open, claimed, closed, cancelled, visited...
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
