@@ -4,7 +4,7 @@ on the emulator; the card follows, taps are answered so, the holder is told priv
 from __future__ import annotations
 
 from bot.emulator import BotApiEmulator, SimUser
-from tests.e2e.conftest import USERNAME, cards, post
+from tests.e2e.conftest import USERNAME, cards
 from tests.e2e.test_claim_loop import SECRETS, people, post_private
 
 
