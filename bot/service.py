@@ -163,9 +163,7 @@ class PairingService:
     ) -> Need | TextProblem:
         """Record a need for a group; the caller then posts its card."""
         summary = clean_text(summary)
-        problem = self.check_summary(summary)
-        for value in details.values():
-            problem = problem or self.check_detail(value)
+        problem = self._checked(summary, details)
         if problem:
             return problem
         return await needs.create(self.db, chat_id, summary, details, author, self.clock())
@@ -278,6 +276,7 @@ class PairingService:
     # -- a need's life after posting (coordinators) -----------------------------------------
 
     def _checked(self, summary: str, details: PrivateDetails) -> TextProblem | None:
+        """None if a summary and the details are usable, as /post and /edit check them."""
         problem = self.check_summary(summary)
         for value in details.values():
             problem = problem or self.check_detail(value)
