@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import enum
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
@@ -27,9 +27,12 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.board_render import message_markup, message_text
+from bot.coalesce import QUIET_SECONDS, STALE_SECONDS, GroupEdits, Key
 from bot.domain import Need
-from bot.render import card_markup, card_text
+from bot.progress import ProgressBoards
 from bot.service import PairingService
+from storage import boards
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,6 +40,8 @@ T = TypeVar("T")
 NETWORK_ATTEMPTS = 4
 DRAIN_SECONDS = 10.0
 POST_WAIT_SECONDS = 3.0
+# A group whose board failed to post (network, Telegram's error) is tried again after this.
+RETRY_SECONDS = 30.0
 
 
 class Delivery(enum.Enum):
@@ -125,30 +130,67 @@ async def send_private(
 
 
 class CardKeeper:
-    """Posts need cards and keeps each card showing its need's current state.
+    """Posts need cards and boards, and keeps each group message showing its needs' state.
 
     It hears of every committed change to a need from the database (``needs_changed``), so no
-    writer has to remember it. Edits are coalesced per need: one worker per card re-reads the
-    need before each edit, so a burst of changes costs at most one edit in flight and one
-    after it, and a card already showing the need's version costs no call.
+    writer has to remember it; edits are coalesced per message and timed per group
+    (bot/coalesce.py), and a message already showing its needs' versions costs no call.
+    Boards written by any process (an import) wait in the database's outbox until
+    ``post_outbox`` posts them, one group message at a time per group.
     """
 
-    def __init__(self, bot: Bot, service: PairingService) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        service: PairingService,
+        *,
+        quiet: float = QUIET_SECONDS,
+        stale: float = STALE_SECONDS,
+    ) -> None:
         self.bot = bot
         self.service = service
+        self.db = service.db
         self.language = service.config.language
-        self._dirty: set[int] = set()
-        self._workers: dict[int, asyncio.Task[None]] = {}
+        self.edits = GroupEdits(self._edit, quiet, stale)
+        self.progress = ProgressBoards(bot, service)
+        self._changed: set[int] = set()
+        self._dispatcher: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._posting: dict[int, asyncio.Future[None]] = {}
+        self._posters: dict[int, asyncio.Task[None]] = {}
+        self._resting: dict[int, float] = {}
 
     def needs_changed(self, need_ids: list[int]) -> None:
-        """The database committed changes to these needs: bring their cards up to date."""
-        for need_id in need_ids:
-            self._refresh(need_id)
+        """The database committed changes to these needs: bring their messages up to date."""
+        self._changed.update(need_ids)
+        if self._dispatcher is None:
+            self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch())
+
+    def message_changed(self, chat_id: int, message_id: int) -> None:
+        """A group message may no longer show what it should (a need left a board)."""
+        self.edits.changed((chat_id, "card", message_id))
+
+    async def _dispatch(self) -> None:
+        try:
+            while self._changed:
+                need_ids = sorted(self._changed)
+                self._changed.clear()
+                try:
+                    found = await boards.places(self.db, need_ids)
+                except Exception as exc:
+                    log.error("cards of %d needs not updated: %s", len(need_ids), exc)
+                    continue
+                for place in found:
+                    if place.message_id is not None and place.stale:
+                        self.edits.changed((place.chat_id, "card", place.message_id))
+                    if self.progress.has_board(place.chat_id):
+                        self.edits.changed((place.chat_id, "progress", 0))
+        finally:
+            self._dispatcher = None
 
     async def catch_up(self) -> None:
-        """At start: post the cards never sent, and edit those left stale by a stop."""
+        """At start: post the cards never sent, and edit what a stop left stale."""
+        await self.progress.load()
         for need in await self.service.unposted_needs():
             try:
                 if await self.post(need.id, unless_posted=True):
@@ -156,11 +198,14 @@ class CardKeeper:
             except TelegramError as exc:
                 log.warning("card of need %d still not posted: %s", need.id, type(exc).__name__)
         self.needs_changed(await self.service.stale_cards())
+        for chat_id in self.progress.chats():
+            self.edits.changed((chat_id, "progress", 0))
 
     async def follow_migration(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: its needs move, and their cards are posted there."""
         if await self.service.group_migrated(old_chat_id, new_chat_id):
             log.info("a group moved to a new chat id; its cards are posted again")
+            self.progress.forget(old_chat_id)
             self.track(asyncio.get_running_loop().create_task(self.catch_up()))
 
     async def post(self, need_id: int, unless_posted: bool = False) -> Message | None:
@@ -169,19 +214,61 @@ class CardKeeper:
         Posts of one need go one at a time (a /repost during the start-up repost waits).
         With ``unless_posted``, a need that has a card by then is left alone (None).
         """
-        while (earlier := self._posting.get(need_id)) is not None:
-            await asyncio.shield(earlier)
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._posting[need_id] = done
-        try:
+        async with self._posts([need_id]):
             message = await self._post(need_id, unless_posted)
-        finally:
-            del self._posting[need_id]
-            done.set_result(None)
         # The card went out showing the need as read before the send; if a claim or a
         # release came in meanwhile, bring it up to date (no call if it is current).
-        self._refresh(need_id)
+        self.needs_changed([need_id])
         return message
+
+    async def post_board(self, board_id: int) -> Message | None:
+        """Send a board to its group and make it its needs' card; raises what Telegram
+        raised. None if the group moved meanwhile (the board waits for its new chat)."""
+        shown = await boards.board_needs(self.db, board_id)
+        if not shown:
+            return None
+        async with self._posts([need.id for need in shown]):
+            try:
+                message = await self._send(shown[0].chat_id, shown)
+            except ChatMigrated as exc:
+                await self.follow_migration(shown[0].chat_id, exc.new_chat_id)
+                return None
+            await boards.board_posted(
+                self.db, board_id, message.message_id, shown, self.service.clock()
+            )
+        self.needs_changed([need.id for need in shown])
+        return message
+
+    async def post_outbox(self) -> None:
+        """Start posting the boards waiting in the outbox, each group's in order (called
+        every second, and after an import from private chat)."""
+        now = asyncio.get_running_loop().time()
+        for chat_id in dict.fromkeys(o.chat_id for o in await boards.outbox(self.db)):
+            if chat_id in self._posters or self._resting.get(chat_id, 0.0) > now:
+                continue
+            task = asyncio.get_running_loop().create_task(self._post_boards(chat_id))
+            self._posters[chat_id] = task
+            self.track(task)
+
+    async def _post_boards(self, chat_id: int) -> None:
+        try:
+            while waiting := await boards.outbox(self.db, chat_id):
+                board_id = waiting[0].board_id
+                try:
+                    if await self.post_board(board_id) is None:
+                        return
+                except Forbidden:
+                    log.warning("boards not posted: the bot is no longer in their group")
+                    await self.service.group_gone(chat_id)
+                    return
+                except TelegramError as exc:
+                    log.warning("board %d not posted: %s", board_id, type(exc).__name__)
+                    self._resting[chat_id] = asyncio.get_running_loop().time() + RETRY_SECONDS
+                    return
+                await self.progress.import_advanced(board_id)
+            await self.progress.ensure(chat_id)
+        finally:
+            del self._posters[chat_id]
 
     async def posted(self, need_id: int, timeout: float = POST_WAIT_SECONDS) -> None:  # noqa: ASYNC109
         """If this need's card is being posted now, wait (a little) until it is recorded.
@@ -195,6 +282,23 @@ class CardKeeper:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(waiting), timeout)
 
+    @contextlib.asynccontextmanager
+    async def _posts(self, need_ids: list[int]) -> AsyncIterator[None]:
+        """While a message with these needs is being posted: one post of a need at a time,
+        and taps on them wait (``posted``) until it is recorded."""
+        for need_id in need_ids:
+            while (earlier := self._posting.get(need_id)) is not None:
+                await asyncio.shield(earlier)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        for need_id in need_ids:
+            self._posting[need_id] = done
+        try:
+            yield
+        finally:
+            for need_id in need_ids:
+                del self._posting[need_id]
+            done.set_result(None)
+
     async def _post(self, need_id: int, unless_posted: bool) -> Message | None:
         need = await self.service.need(need_id)
         if need is None:
@@ -202,22 +306,22 @@ class CardKeeper:
         if unless_posted and need.card_message_id is not None:
             return None
         try:
-            message = await self._send_card(need)
+            message = await self._send(need.chat_id, [need])
         except ChatMigrated as exc:
             await self.follow_migration(need.chat_id, exc.new_chat_id)
             moved = await self.service.need(need_id)
             assert moved is not None
-            need, message = moved, await self._send_card(moved)
+            need, message = moved, await self._send(moved.chat_id, [moved])
         await self.service.card_posted(need, message.message_id)
         return message
 
-    async def _send_card(self, need: Need) -> Message:
+    async def _send(self, chat_id: int, shown: list[Need]) -> Message:
         return await with_retries(
             lambda: self.bot.send_message(
-                need.chat_id,
-                card_text(need, self.language, self.service.config.tz),
+                chat_id,
+                message_text(shown, self.language, self.service.config.tz),
                 parse_mode=ParseMode.HTML,
-                reply_markup=card_markup(need, self.language),
+                reply_markup=message_markup(shown, self.language),
             ),
             "need card",
             idempotent=False,
@@ -228,58 +332,49 @@ class CardKeeper:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def _refresh(self, need_id: int) -> None:
-        self._dirty.add(need_id)
-        if need_id not in self._workers:
-            task = asyncio.get_running_loop().create_task(self._work(need_id))
-            self._workers[need_id] = task
-
-    async def _work(self, need_id: int) -> None:
-        try:
-            while need_id in self._dirty:
-                self._dirty.discard(need_id)
-                await self._edit(need_id)
-        finally:
-            self._workers.pop(need_id, None)
-
-    async def _edit(self, need_id: int) -> None:
-        need = await self.service.need(need_id)
-        if need is None or need.card_message_id is None or need.card_version == need.version:
+    async def _edit(self, key: Key) -> None:
+        chat_id, what, message_id = key
+        if what == "progress":
+            await self.progress.edit(chat_id)
             return
-        message_id = need.card_message_id
+        shown = await boards.message_needs(self.db, chat_id, message_id)
+        if not shown or all(need.card_version == need.version for need in shown):
+            return
         try:
             await with_retries(
                 lambda: self.bot.edit_message_text(
-                    card_text(need, self.language, self.service.config.tz),
-                    chat_id=need.chat_id,
+                    message_text(shown, self.language, self.service.config.tz),
+                    chat_id=chat_id,
                     message_id=message_id,
                     parse_mode=ParseMode.HTML,
-                    reply_markup=card_markup(need, self.language),
+                    reply_markup=message_markup(shown, self.language),
                 ),
                 "card edit",
             )
-            await self.service.card_shown(need)
+            await boards.cards_shown(self.db, shown)
         except BadRequest as exc:
             if is_not_modified(exc):
-                await self.service.card_shown(need)
+                await boards.cards_shown(self.db, shown)
             else:
-                log.warning("card of need %d not updated: %s", need_id, exc.message)
+                log.warning("card %d not updated: %s", message_id, exc.message)
         except Forbidden:
-            log.warning("card of need %d not updated: the bot left its group", need_id)
-            await self.service.group_gone(need.chat_id)
+            log.warning("card %d not updated: the bot left its group", message_id)
+            await self.service.group_gone(chat_id)
         except ChatMigrated as exc:
-            await self.follow_migration(need.chat_id, exc.new_chat_id)
+            await self.follow_migration(chat_id, exc.new_chat_id)
         except TelegramError as exc:
-            # Network faults past the retries, ...: the card stays as it was; the next
-            # change to the need, or the next start, tries again.
-            log.warning("card of need %d not updated: %s", need_id, exc.__class__.__name__)
+            # Network faults past the retries, ...: the message stays as it was; the next
+            # change to its needs, or the next start, tries again.
+            log.warning("card %d not updated: %s", message_id, exc.__class__.__name__)
 
     async def drain(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        """Wait for the card edits under way (at shutdown), for at most ``timeout`` seconds.
+        """Wait for the edits and posts under way (at shutdown), at most ``timeout`` seconds.
 
-        Edits queue at the group's rate limit; a card left stale is corrected by the next
-        change or tap, so shutdown need not wait minutes for them.
+        Marked messages are edited at once rather than after the usual quiet spell. Edits
+        queue at the group's rate limit; a message left stale is corrected at the next
+        start, so shutdown need not wait minutes for them.
         """
+        self.edits.hurry()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (DRAIN_SECONDS if timeout is None else timeout)
         while self._pending() and (left := deadline - loop.time()) > 0:
@@ -288,8 +383,10 @@ class CardKeeper:
             task.cancel()
         if self._pending():
             left = len(self._pending())
-            log.info("shutdown: %d cards left as they were, for a later tap to correct", left)
+            log.info("shutdown: %d cards left as they were, for the next start to correct", left)
             await asyncio.gather(*self._pending(), return_exceptions=True)
+        self.edits.hurry(False)
 
     def _pending(self) -> list[asyncio.Task[None]]:
-        return [*self._workers.values(), *self._background]
+        dispatcher = [self._dispatcher] if self._dispatcher is not None else []
+        return [*dispatcher, *self.edits.pending(), *self._background]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.i18n_boards import BOARDS
 from bot.i18n_export import EXPORT
 from bot.i18n_life import LIFE
 from bot.i18n_reminders import REMINDERS
@@ -465,7 +466,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
 
 
 # Each feature's strings live beside it; one catalog, and one key in one place only.
-for _part in (VISITS, REMINDERS, EXPORT, LIFE):
+for _part in (VISITS, REMINDERS, EXPORT, LIFE, BOARDS):
     assert not set(_part) & set(CATALOG), set(_part) & set(CATALOG)
     CATALOG.update(_part)
 

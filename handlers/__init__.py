@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import claims, common, export, life, posting, records, reminders, visits
+from handlers import (
+    boards,
+    claims,
+    common,
+    export,
+    life,
+    posting,
+    records,
+    reminders,
+    visits,
+)
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
@@ -21,5 +31,6 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     visits.register(app)
     reminders.register(app)
     export.register(app)
+    boards.register(app)
     claims.register_fallbacks(app)
     common.register_fallbacks(app)

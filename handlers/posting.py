@@ -483,7 +483,10 @@ async def repost(update: Update, context: Context) -> None:
         return
     old_card = need.card_message_id
     if await send_card(context, need, lang, user.id):
-        if old_card is not None:
+        if old_card is not None and need.board_id is not None:
+            # A board: it stays for its other needs, and no longer lists this one.
+            cards(context).message_changed(need.chat_id, old_card)
+        elif old_card is not None:
             with contextlib.suppress(TelegramError):
                 await context.bot.delete_message(need.chat_id, old_card)
         await reply(update, t(lang, "repost_done", id=need.id))

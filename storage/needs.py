@@ -149,12 +149,19 @@ async def details(db: Database, need_id: int) -> PrivateDetails:
     return PrivateDetails(**{name: row[name] for name in _DETAIL_FIELDS})
 
 
-async def unposted(db: Database) -> list[Need]:
-    """Open needs whose card never reached the group (the bot stopped before it was sent)."""
-    rows = await db.fetch_all(
-        f"{_NEED_SELECT} WHERE n.card_message_id IS NULL AND n.closed_at IS NULL ORDER BY n.id"
-    )
+async def select(db: Database, where: str, params: tuple[object, ...] = ()) -> list[Need]:
+    """Needs matching ``where`` (over ``needs n``), as the group sees them."""
+    rows = await db.fetch_all(f"{_NEED_SELECT} WHERE {where}", params)
     return [_need(row) for row in rows]
+
+
+async def unposted(db: Database) -> list[Need]:
+    """Open needs whose card never reached the group (the bot stopped before it was sent).
+    Needs on a board are posted with their board (storage.boards.outbox)."""
+    return await select(
+        db,
+        "n.card_message_id IS NULL AND n.closed_at IS NULL AND n.board_id IS NULL ORDER BY n.id",
+    )
 
 
 async def status(db: Database, chat_id: int | None = None) -> StatusCounts:
@@ -387,6 +394,15 @@ async def move_to_chat(db: Database, old_chat_id: int, new_chat_id: int, now: da
             (new_chat_id, old_chat_id),
         )
         moved = cursor.rowcount
+        # A board still listing a need that is not closed goes out again in the new chat.
+        await conn.execute(
+            "UPDATE boards SET chat_id = ?1,"
+            " message_id = CASE WHEN EXISTS (SELECT 1 FROM needs n WHERE n.board_id = boards.id"
+            "  AND n.closed_at IS NULL) THEN NULL ELSE message_id END"
+            " WHERE chat_id = ?2",
+            (new_chat_id, old_chat_id),
+        )
+        await conn.execute("DELETE FROM progress_boards WHERE chat_id = ?", (old_chat_id,))
         if moved:
             await audit.record(
                 conn, now, None, "group_migrated", None, None, old=old_chat_id, new=new_chat_id
