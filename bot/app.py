@@ -59,6 +59,7 @@ COORDINATOR_COMMANDS = {
         ("reminders", "Scheduled reminders"),
         ("remind", "Remind every claimer"),
         ("export", "The record as a file"),
+        ("board", "Progress board (in the group)"),
         ("cancel", "Drop what is being written"),
     ],
     "zh": [
@@ -71,6 +72,7 @@ COORDINATOR_COMMANDS = {
         ("reminders", "已安排的提醒"),
         ("remind", "提醒所有认领人"),
         ("export", "导出记录"),
+        ("board", "群进度看板"),
         ("cancel", "放弃正在填写的内容"),
     ],
 }
@@ -108,6 +110,7 @@ def build_application(
         await db.open()
         service = PairingService(db, config, clock)
         keeper = CardKeeper(app.bot, service)
+        await keeper.progress.load()
         service.on_needs_changed(keeper.needs_changed)
         app.bot_data[runtime.SERVICE] = service
         app.bot_data[runtime.VISITS] = VisitService(db, config, clock)

@@ -190,7 +190,6 @@ class CardKeeper:
 
     async def catch_up(self) -> None:
         """At start: post the cards never sent, and edit what a stop left stale."""
-        await self.progress.load()
         for need in await self.service.unposted_needs():
             try:
                 if await self.post(need.id, unless_posted=True):
