@@ -82,6 +82,8 @@ def _state(need: Need, lang: str, tz: tzinfo) -> str:
             date = need.last_visited_at.astimezone(tz).strftime("%m-%d")
             state += " · " + t(lang, "board_visited", date=date)
         return state
+    if need.state is NeedState.CANCELLED:
+        return t(lang, "board_cancelled")
     return t(lang, "board_closed")
 
 

@@ -18,6 +18,7 @@ BOARDS: Final[dict[str, dict[str, str]]] = {
     "board_open": {"en": "⬜ open", "zh": "⬜ 待认领"},
     "board_claimed": {"en": "✅ {name}", "zh": "✅ {name}"},
     "board_closed": {"en": "☑️ closed", "zh": "☑️ 已关闭"},
+    "board_cancelled": {"en": "✖️ cancelled", "zh": "✖️ 已取消"},
     "board_visited": {"en": "visited {date}", "zh": "{date} 已走访"},
     "board_hint_open": {
         "en": "Tap a number below to claim that household.",
@@ -33,7 +34,10 @@ BOARDS: Final[dict[str, dict[str, str]]] = {
         "en": "Claimed <b>{claimed}</b> of {total} · open {open} · visited {visited}",
         "zh": "已认领 <b>{claimed}</b> / {total} · 待认领 {open} · 已走访 {visited}",
     },
-    "progress_closed": {"en": "Closed: {closed}", "zh": "已关闭：{closed}"},
+    "progress_closed": {
+        "en": "Closed or cancelled: {closed}",
+        "zh": "已关闭或取消：{closed}",
+    },
     "progress_none": {
         "en": "No needs posted in this group yet.",
         "zh": "本群还没有发布需求。",

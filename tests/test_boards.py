@@ -161,9 +161,15 @@ async def test_groups_are_timed_apart_and_a_failing_edit_does_not_stop_the_other
 # -- how a board looks -----------------------------------------------------------------------
 
 
-def need(number: int, summary: str = "rice", holder: str | None = None, **more: Any) -> Need:
+def need(
+    number: int,
+    summary: str = "rice",
+    holder: str | None = None,
+    closed_at: datetime | None = None,
+    **more: Any,
+) -> Need:
     held = Holder(number, 5, holder, "Branch <3>", NOW) if holder else None
-    return Need(number, GROUP_ID, 7, summary, 1, NOW, None, held, board_id=1, **more)
+    return Need(number, GROUP_ID, 7, summary, 1, NOW, closed_at, held, board_id=1, **more)
 
 
 def test_a_board_lists_numbers_summaries_and_holders_escaped_with_a_button_per_open_need():
@@ -175,6 +181,9 @@ def test_a_board_lists_numbers_summaries_and_holders_escaped_with_a_button_per_o
     assert "[elder &amp; co]" in text
     buttons = [b for row in board_markup(shown, "en").inline_keyboard for b in row]
     assert [b.callback_data for b in buttons] == ["c:1", "c:3"]
+    over = [need(4, closed_at=NOW), need(5, closed_at=NOW, closed_as="cancelled")]
+    assert "☑️ closed" in board_text(over, "en") and "✖️ cancelled" in board_text(over, "en")
+    assert board_markup(over, "en") is None
     full = [need(1, holder="A"), need(2, holder="B")]
     assert board_markup(full, "en") is None
     assert "paired up" in board_text(full, "en")
