@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import sqlite3
 import sys
 from dataclasses import dataclass
@@ -50,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Telegram bot for volunteer groups: post needs, first tap claims.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the bot on Telegram (long polling)")
+    run = commands.add_parser(
+        "run", help="run the bot on Telegram (long polling, or a webhook if configured)"
+    )
     _config_option(run)
     demo = commands.add_parser("demo", help="the whole story on a local Bot API emulator")
     demo.add_argument("--lang", choices=["zh", "en"], default="en")
@@ -100,6 +103,7 @@ def load_run_config(path: Path | None) -> Config:
         )
     if not config.coordinators:
         problems.append("coordinators: no user ids; nobody could post needs")
+    problems += config.telegram.webhook_problems()
     if problems:
         raise ConfigError("\n".join(problems))
     return config
@@ -206,36 +210,81 @@ def start(app: Application[Any, Any, Any, Any, Any, Any], config: Config) -> int
     return refuse(problem)
 
 
+def listen_problem(config: Config) -> str | None:
+    """Why webhook mode could not listen where configured, or None (checked before starting,
+    so nothing is told to Telegram for a bot that cannot hear it)."""
+    webhook = config.telegram.webhook
+    if webhook is None:
+        return None
+    host = "127.0.0.1" if webhook.listen == "localhost" else webhook.listen
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, webhook.port))
+        except OSError as exc:
+            return (
+                f"telegram.webhook.port: cannot listen on {webhook.listen}:{webhook.port}"
+                f" ({exc.strerror or exc})"
+            )
+    return None
+
+
 def run(path: Path | None) -> int:
-    """Run the bot with long polling until interrupted."""
-    from telegram.error import InvalidToken
-
-    from bot.app import ALLOWED_UPDATES, build_application
-
+    """Run the bot with long polling (or, configured, a webhook) until interrupted."""
     try:
         config = load_run_config(path)
     except ConfigError as exc:
         return refuse(str(exc), "config error: ")
-    configure_logging(config.logging.level, secrets=[config.token or ""])
+    webhook = config.telegram.webhook
+    secrets = [config.token or "", webhook.secret if webhook else ""]
+    configure_logging(config.logging.level, secrets=secrets)
     problem = database_problem(config)
     if problem:
         return refuse(f"database.path: {problem}", "config error: ")
+    problem = listen_problem(config)
+    if problem:
+        return refuse(problem, "config error: ")
+    from bot.app import build_application
+
     app = build_application(config)
     host = bot_api_host(config.telegram.base_url)
     log.info("starting; database %s; connecting to %s", config.database.path, host)
     status = start(app, config)
     if status is not None:
         return status
+    return receive_updates(app, config)
+
+
+def receive_updates(app: Application[Any, Any, Any, Any, Any, Any], config: Config) -> int:
+    """Poll for updates, or take them at the webhook, until interrupted; the exit status."""
+    from telegram.error import InvalidToken
+
+    from bot.app import ALLOWED_UPDATES, webhook_options
+
+    webhook = config.telegram.webhook
     try:
-        app.run_polling(  # on the loop start() left, already initialized
-            allowed_updates=ALLOWED_UPDATES,
-            timeout=config.telegram.poll_timeout,
-            drop_pending_updates=False,
-            # Once running, a network fault is waited out however long it lasts.
-            bootstrap_retries=-1,
-        )
+        # On the loop start() left, already initialized. Once running, a network fault is
+        # waited out however long it lasts (bootstrap_retries=-1), setWebhook's included.
+        if webhook is None:
+            app.run_polling(
+                allowed_updates=ALLOWED_UPDATES,
+                timeout=config.telegram.poll_timeout,
+                drop_pending_updates=False,
+                bootstrap_retries=-1,
+            )
+        else:
+            log.info(
+                "webhook mode: Telegram posts updates to %s; listening on %s:%d",
+                webhook.url,
+                webhook.listen,
+                webhook.port,
+            )
+            app.run_webhook(**webhook_options(webhook), bootstrap_retries=-1)
     except InvalidToken:  # revoked between getMe and polling
         return refuse("telegram.token: the Bot API refused the token; check it with @BotFather")
+    except OSError as exc:  # the webhook's port, taken since it was checked
+        return refuse(f"telegram.webhook.port: cannot listen ({exc.strerror or exc})")
     return 0
 
 
@@ -464,6 +513,33 @@ def check_privacy(bot: Bot, report: CheckReport) -> None:
     )
 
 
+async def check_webhook(bot: Bot, config: Config, report: CheckReport) -> None:
+    """How updates reach the bot: polling, or the webhook Telegram has and its last error."""
+    from telegram.error import TelegramError
+
+    wanted = config.telegram.webhook
+    try:
+        info = await bot.get_webhook_info()
+    except TelegramError as exc:
+        report.problem(f"webhook: getWebhookInfo failed ({exc.message})")
+        return
+    if wanted is None:
+        if info.url:
+            report.note(f"updates: a webhook is set ({info.url}); claimbot run (polling) drops it")
+        else:
+            report.ok("updates: long polling")
+        return
+    if info.url != wanted.url:
+        report.note(f"webhook: not set at Telegram yet; claimbot run sets {wanted.url}")
+        return
+    line = f"webhook: set at {wanted.url}, {info.pending_update_count} update(s) waiting"
+    if info.last_error_message and info.last_error_date is not None:
+        when = info.last_error_date.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
+        report.note(f"{line}; Telegram's last delivery error ({when}): {info.last_error_message}")
+    else:
+        report.ok(line)
+
+
 async def check_bot_api(config: Config, groups: list[Group], report: CheckReport) -> None:
     """The token against the Bot API (getMe), then each known group."""
     from telegram import Bot
@@ -484,6 +560,7 @@ async def check_bot_api(config: Config, groups: list[Group], report: CheckReport
         host = bot_api_host(config.telegram.base_url)
         report.ok(f"token: accepted by the Bot API at {host}; the bot is @{bot.username}")
         check_privacy(bot, report)
+        await check_webhook(bot, config, report)
         for group in groups:
             await check_group(bot, group, report)
     finally:

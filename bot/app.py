@@ -16,7 +16,7 @@ from telegram.request import BaseRequest
 
 import handlers
 from bot import runtime
-from bot.config import Config
+from bot.config import Config, WebhookConfig
 from bot.delivery import CardKeeper
 from bot.i18n import LANGUAGES
 from bot.pacing import PacedRateLimiter
@@ -175,14 +175,32 @@ async def set_commands(app: Application) -> None:  # type: ignore[type-arg]
             log.warning("a command menu was not set: %s", exc.__class__.__name__)
 
 
+def webhook_options(webhook: WebhookConfig) -> dict[str, Any]:
+    """How python-telegram-bot runs webhook mode (Application.run_webhook and
+    Updater.start_webhook take these): plain HTTP on listen:port at the URL's path, the URL
+    and secret token given to Telegram with setWebhook, pending updates kept."""
+    return {
+        "listen": webhook.listen,
+        "port": webhook.port,
+        "url_path": webhook.path,
+        "webhook_url": webhook.url,
+        "secret_token": webhook.secret,
+        "max_connections": webhook.max_connections,
+        "allowed_updates": ALLOWED_UPDATES,
+        "drop_pending_updates": False,
+    }
+
+
 @contextlib.asynccontextmanager
 async def running(
     app: Application,  # type: ignore[type-arg]
     *,
     polling: bool = True,
     poll_timeout: int = 10,
+    webhook: WebhookConfig | None = None,
 ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """Run the application inside an already running event loop, as run_polling would.
+    """Run the application inside an already running event loop, as run_polling (or, given
+    ``webhook``, run_webhook) would.
 
     For the demo and tests, which share their loop with the emulator. Without ``polling``,
     updates are fed through ``app.update_queue`` by the caller.
@@ -191,7 +209,9 @@ async def running(
     if app.post_init:
         await app.post_init(app)
     try:
-        if polling and app.updater is not None:
+        if webhook is not None and app.updater is not None:
+            await app.updater.start_webhook(**webhook_options(webhook))
+        elif polling and app.updater is not None:
             await app.updater.start_polling(
                 allowed_updates=ALLOWED_UPDATES, timeout=poll_timeout, poll_interval=0
             )

@@ -6,11 +6,13 @@ The token from ``CLAIMBOT_TOKEN`` wins over the file and is never printed.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -26,11 +28,15 @@ from pydantic import (
 )
 
 TOKEN_ENV = "CLAIMBOT_TOKEN"
+WEBHOOK_SECRET_ENV = "CLAIMBOT_WEBHOOK_SECRET"
+# The ports Telegram itself delivers webhooks to (a self-hosted Bot API server takes any).
+TELEGRAM_WEBHOOK_PORTS = (443, 80, 88, 8443)
 # The token config.example.yaml ships with; ``claimbot run`` refuses it.
 EXAMPLE_TOKEN = "123456789:replace-with-your-token"
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 
 
@@ -92,8 +98,67 @@ class RateLimitConfig(_Frozen):
     share: float = Field(0.95, gt=0, le=1)
 
 
+class WebhookConfig(_Frozen):
+    """Webhook mode: Telegram POSTs updates to ``url``; a reverse proxy there passes them (same
+    path) to the bot listening on ``listen``:``port`` over plain HTTP."""
+
+    url: str
+    listen: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    secret_token: SecretStr | None = Field(None, validate_default=True)
+    max_connections: int = Field(40, ge=1, le=100)
+
+    @field_validator("url")
+    @classmethod
+    def _reachable_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+            raise ValueError(
+                "must be the public https:// address Telegram posts updates to,"
+                " e.g. https://bot.example.org/claimbot"
+            )
+        return value
+
+    @field_validator("listen")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if value != "localhost":
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not an IP address to listen on (e.g. 127.0.0.1 behind a"
+                    " reverse proxy on this machine, 0.0.0.0 for every interface)"
+                ) from None
+        return value
+
+    @field_validator("secret_token")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr:
+        if value is None:
+            raise ValueError(
+                "required in webhook mode, so that only Telegram can post updates to the bot:"
+                f" 1-256 of A-Z a-z 0-9 _ - (or set {WEBHOOK_SECRET_ENV})"
+            )
+        if not _SECRET_TOKEN.match(value.get_secret_value()):
+            # Never echo the value.
+            raise ValueError("must be 1-256 characters, each A-Z, a-z, 0-9, _ or -")
+        return value
+
+    @property
+    def path(self) -> str:
+        """The path the bot listens on: the URL's, as the reverse proxy passes it."""
+        return urlsplit(self.url).path.rstrip("/") or "/"
+
+    @property
+    def secret(self) -> str:
+        """The secret token (validated present)."""
+        assert self.secret_token is not None
+        return self.secret_token.get_secret_value()
+
+
 class TelegramConfig(_Frozen):
-    """How the bot reaches the Bot API."""
+    """How the bot reaches the Bot API, and how updates reach the bot."""
 
     token: SecretStr | None = None
     base_url: str | None = None
@@ -103,6 +168,8 @@ class TelegramConfig(_Frozen):
     poll_timeout: int = Field(10, ge=0, le=50)
     # Seconds ``claimbot run`` keeps trying to reach the Bot API at start before it gives up.
     connect_timeout: float = Field(60, gt=0)
+    # None: long polling (getUpdates), the default.
+    webhook: WebhookConfig | None = None
 
     @field_validator("token")
     @classmethod
@@ -118,6 +185,25 @@ class TelegramConfig(_Frozen):
         if value is not None and not re.match(r"^https?://", value):
             raise ValueError("must start with http:// or https://")
         return value
+
+    def webhook_problems(self) -> list[str]:
+        """What Telegram itself would refuse of the webhook (a self-hosted Bot API server in
+        base_url takes http:// and any port), one line a problem naming the key."""
+        if self.webhook is None or self.base_url is not None:
+            return []
+        parts = urlsplit(self.webhook.url)
+        if parts.scheme != "https":
+            return [
+                "telegram.webhook.url: Telegram posts updates to https:// addresses only"
+                " (http:// works with a self-hosted Bot API server in telegram.base_url)"
+            ]
+        port = parts.port or 443
+        if port not in TELEGRAM_WEBHOOK_PORTS:
+            return [
+                f"telegram.webhook.url: port {port}; Telegram posts updates to ports 443, 80,"
+                " 88 and 8443 only (let the reverse proxy listen there)"
+            ]
+        return []
 
     @property
     def file_url(self) -> str | None:
@@ -353,7 +439,8 @@ _ConfigLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
 def config_from_mapping(data: Any, env: dict[str, str] | None = None) -> Config:
-    """Validate a parsed YAML mapping; ``CLAIMBOT_TOKEN`` in ``env`` wins over the file."""
+    """Validate a parsed YAML mapping; ``CLAIMBOT_TOKEN`` (and, in webhook mode,
+    ``CLAIMBOT_WEBHOOK_SECRET``) in ``env`` win over the file."""
     env = dict(os.environ) if env is None else env
     if data is None:
         data = {}
@@ -362,10 +449,15 @@ def config_from_mapping(data: Any, env: dict[str, str] | None = None) -> Config:
     data = dict(data)
     token = env.get(TOKEN_ENV, "").strip()
     if token:
-        telegram = data.get("telegram") or {}
-        if not isinstance(telegram, dict):
-            raise ConfigError("telegram: must be a mapping (token, base_url, ...)")
-        data["telegram"] = {**telegram, "token": token}
+        data["telegram"] = {**_telegram_section(data), "token": token}
+    secret = env.get(WEBHOOK_SECRET_ENV, "").strip()
+    webhook = _telegram_section(data).get("webhook")
+    if secret and isinstance(webhook, dict):
+        # Only where the file asks for webhook mode: the secret alone does not switch it on.
+        data["telegram"] = {
+            **_telegram_section(data),
+            "webhook": {**webhook, "secret_token": secret},
+        }
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
@@ -377,6 +469,13 @@ def config_from_mapping(data: Any, env: dict[str, str] | None = None) -> Config:
                 message = "unknown key (see config.example.yaml for the keys there are)"
             problems.append(f"{key}: {message}")
         raise ConfigError("\n".join(problems)) from None
+
+
+def _telegram_section(data: dict[str, Any]) -> dict[str, Any]:
+    telegram = data.get("telegram") or {}
+    if not isinstance(telegram, dict):
+        raise ConfigError("telegram: must be a mapping (token, base_url, ...)")
+    return telegram
 
 
 def load_config(path: Path | str | None, env: dict[str, str] | None = None) -> Config:

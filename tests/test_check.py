@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from telegram import ChatMember, ChatPermissions
 
@@ -201,3 +202,25 @@ def test_the_bots_rights_from_its_membership(
     who: ChatMember, permissions: ChatPermissions | None, rights: BotRights
 ) -> None:
     assert bot_rights(who, permissions) == rights
+
+
+async def test_the_webhook_as_telegram_has_it(tmp_path: Path) -> None:
+    url = "http://127.0.0.1:9/claimbot"  # a loopback port nothing listens on
+    async with BotApiEmulator(TOKEN, USERNAME) as emu:
+        path = write_config(tmp_path, emu.base_url)
+        _, out, _ = await check(path)
+        assert "ok    updates: long polling" in out
+        webhook = f"  webhook:\n    url: {url}\n    secret_token: abc\n"
+        text = path.read_text(encoding="utf-8").replace("coordinators:", webhook + "coordinators:")
+        path.write_text(text, encoding="utf-8")
+        status, out, _ = await check(path)
+        assert status == 0, out
+        assert f"note  webhook: not set at Telegram yet; claimbot run sets {url}" in out
+        emu.webhooks.retry_base = 0.01
+        async with httpx.AsyncClient() as client:
+            await client.post(f"{emu.base_url}{emu.token}/setWebhook", json={"url": url})
+        await emu.user(5, "Eve").send_private("hello")
+        await emu.wait_for(lambda: emu.webhook_info().get("last_error_message"))
+        _, out, _ = await check(path)
+    assert f"note  webhook: set at {url}, 1 update(s) waiting; Telegram's last delivery" in out
+    assert "Connection failed" in out

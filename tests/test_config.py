@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.__main__ import main
 from bot.config import EXAMPLE_TOKEN, ConfigError, load_config, parse_duration
@@ -162,3 +164,99 @@ def test_limits_must_fit_one_message(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, text), env={})
     assert "limits: summary_max_length + 5 x detail_max_length is 6000" in str(caught.value)
+
+
+WEBHOOK = "telegram:\n  webhook:\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (WEBHOOK + "    listen: 127.0.0.1", "telegram.webhook.url: Field required"),
+        (
+            WEBHOOK + "    url: bot.example.org/hook\n    secret_token: abc",
+            "telegram.webhook.url: must be the public https:// address",
+        ),
+        (
+            WEBHOOK + "    url: https://bot.example.org/hook",
+            "telegram.webhook.secret_token: required in webhook mode",
+        ),
+        (
+            WEBHOOK + "    url: https://b.example.org/h\n    secret_token: abc\n    port: 0",
+            "telegram.webhook.port: Input should be greater than or equal to 1",
+        ),
+        (
+            WEBHOOK + "    url: https://b.example.org/h\n    secret_token: abc\n    listen: all",
+            "telegram.webhook.listen: 'all' is not an IP address to listen on",
+        ),
+        (
+            WEBHOOK + "    url: https://b.example.org/h\n    secret_token: abc\n    path: /x",
+            "telegram.webhook.path: unknown key",
+        ),
+    ],
+)
+def test_broken_webhook_config_names_key_and_problem(tmp_path, text, expected):
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), env={})
+    assert expected in str(caught.value)
+
+
+def test_webhook_secret_is_checked_never_echoed_and_the_environment_wins(tmp_path):
+    text = WEBHOOK + "    url: https://bot.example.org/claimbot/\n    secret_token: '{}'\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text.format("has spaces SECRET")), env={})
+    assert "telegram.webhook.secret_token: must be 1-256 characters" in str(caught.value)
+    assert "SECRET" not in str(caught.value)
+    env = {"CLAIMBOT_WEBHOOK_SECRET": "from-env_1"}
+    webhook = load_config(write(tmp_path, text.format("from-file")), env=env).telegram.webhook
+    assert webhook is not None and webhook.secret == "from-env_1"
+    assert (webhook.listen, webhook.port, webhook.path) == ("127.0.0.1", 8080, "/claimbot")
+    # The secret alone does not switch webhook mode on.
+    assert load_config(write(tmp_path, "language: en\n"), env=env).telegram.webhook is None
+
+
+@pytest.mark.parametrize(
+    ("url", "base_url", "expected"),
+    [
+        ("http://bot.example.org/hook", None, "Telegram posts updates to https:// addresses"),
+        ("https://bot.example.org:8080/hook", None, "port 8080; Telegram posts updates to"),
+        ("https://bot.example.org:8443/hook", None, None),
+        ("https://bot.example.org/hook", None, None),
+        # A self-hosted Bot API server (--local) delivers to http:// and any port.
+        ("http://127.0.0.1:8080/hook", "http://127.0.0.1:8081/bot", None),
+    ],
+)
+def test_run_refuses_a_webhook_telegram_would_not_post_to(
+    tmp_path, capsys, monkeypatch, url, base_url, expected
+):
+    monkeypatch.setenv("CLAIMBOT_TOKEN", "123:abc")
+    # A directory for a database: refused right after the config checks, before any network.
+    settings = {
+        "coordinators": [1],
+        "database": {"path": str(tmp_path)},
+        "telegram": {"webhook": {"url": url, "secret_token": "abc"}, "base_url": base_url},
+    }
+    path = write(tmp_path, yaml.safe_dump(settings))
+    assert main(["run", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    if expected is None:
+        assert "telegram.webhook" not in err and "database.path" in err  # got that far
+    else:
+        assert f"claimbot: config error: telegram.webhook.url: {expected}" in err
+
+
+def test_run_refuses_a_webhook_port_it_cannot_listen_on(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("CLAIMBOT_TOKEN", "123:abc")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        webhook = {"url": "https://b.example.org/h", "secret_token": "abc", "port": port}
+        settings = {
+            "coordinators": [1],
+            "database": {"path": str(tmp_path / "bot.db")},
+            "telegram": {"webhook": webhook},
+        }
+        assert main(["run", "--config", str(write(tmp_path, yaml.safe_dump(settings)))]) == 2
+    err = capsys.readouterr().err
+    assert f"telegram.webhook.port: cannot listen on 127.0.0.1:{port}" in err

@@ -20,7 +20,8 @@ which suits unit tests but not a running bot whose rate limiter waits in real ti
 The modules, each importing only those above it: ``wire`` (JSON, ApiError, ApiCall),
 ``links``, ``timing``, ``formatting``; ``model`` (people, chats, messages), ``params``,
 ``updates``; ``world`` (the simulated Telegram and what its people do); ``checks`` and
-``methods`` (the Bot API methods over a world); ``routes`` (HTTP); ``server``
+``methods`` (the Bot API methods over a world); ``webhooks`` (updates pushed to the bot's
+webhook); ``routes`` (HTTP); ``server``
 (``BotApiEmulator``: a world served over HTTP, plus the call log and waiting for tests).
 """
 

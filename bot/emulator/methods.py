@@ -19,7 +19,7 @@ from bot.emulator.checks import (
     target_chat,
 )
 from bot.emulator.links import bot_link_payload
-from bot.emulator.model import SimChat, SimDocument, SimMessage, member_json
+from bot.emulator.model import SimChat, SimDocument, SimMessage, Webhook, member_json
 from bot.emulator.updates import DEFAULT_UPDATE_TYPES
 from bot.emulator.wire import (
     JSON,
@@ -57,6 +57,7 @@ NOT_MODIFIED: Final = (
 )
 QUERY_TOO_OLD: Final = "query is too old and response timeout expired or query ID is invalid"
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class BotApiMethods:
@@ -135,17 +136,38 @@ class BotApiMethods:
         return await self.world.updates.poll(offset, limit, timeout)
 
     def set_webhook(self, params: JSON) -> bool:
-        """setWebhook: recorded only (updates are never pushed); an empty URL removes it."""
+        """setWebhook: from now on updates are pushed to the URL (``webhooks.py``) and
+        getUpdates is refused; an empty URL removes the webhook.
+
+        As a self-hosted Bot API server in --local mode, it takes http:// URLs and any port
+        (Telegram itself wants https:// on port 443, 80, 88 or 8443); it delivers only to
+        loopback addresses and records any other URL without sending to it.
+        """
         url = str(params.get("url") or "")
         if not url:
-            self.world.webhook = None
-            return True
-        if not url.startswith("https://"):
+            return self.delete_webhook(params)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
-        # Recorded only: the emulator does not push updates to webhooks.
-        self.world.webhook = {"url": url, "allowed_updates": params.get("allowed_updates")}
+        secret = params.get("secret_token")
+        if secret is not None and not _SECRET_TOKEN.fullmatch(str(secret)):
+            raise bad_request("bad webhook: secret token contains unallowed characters")
+        allowed = params.get("allowed_updates")
+        if allowed is not None and not isinstance(allowed, list):
+            raise bad_request("can't parse allowed_updates JSON array")
+        connections = int(params.get("max_connections") or 40)
+        self.world.webhook = Webhook(
+            url=url,
+            secret_token=str(secret) if secret else None,
+            # Telegram takes 1-100 and clamps what is outside.
+            max_connections=min(max(connections, 1), 100),
+            allowed_updates=[str(kind) for kind in allowed] if allowed else None,
+        )
+        if allowed is not None:
+            self.world.updates.allowed = frozenset(map(str, allowed)) or DEFAULT_UPDATE_TYPES
         if params.get("drop_pending_updates"):
             self.world.updates.clear()
+        self.world.changed()
         return True
 
     def delete_webhook(self, params: JSON) -> bool:
@@ -153,18 +175,15 @@ class BotApiMethods:
         self.world.webhook = None
         if params.get("drop_pending_updates"):
             self.world.updates.clear()
+        self.world.changed()
         return True
 
     def get_webhook_info(self, params: JSON) -> JSON:
-        """getWebhookInfo: the recorded webhook and the pending update count."""
+        """getWebhookInfo: the webhook, its last delivery error, the pending update count."""
         webhook = self.world.webhook
-        info: JSON = {
-            "url": webhook["url"] if webhook else "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self.world.updates),
-        }
-        if webhook and webhook.get("allowed_updates"):
-            info["allowed_updates"] = webhook["allowed_updates"]
+        info: JSON = webhook.info() if webhook else {"url": ""}
+        info["has_custom_certificate"] = False
+        info["pending_update_count"] = len(self.world.updates)
         return info
 
     # -- sending ------------------------------------------------------------------------------

@@ -120,6 +120,28 @@ class SimFile:
     height: int = 960
 
 
+@dataclass(slots=True)
+class Webhook:
+    """A webhook set with setWebhook, and how delivery to it went last."""
+
+    url: str
+    secret_token: str | None = None
+    max_connections: int = 40
+    allowed_updates: list[str] | None = None
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+
+    def info(self) -> JSON:
+        """The WebhookInfo fields that describe the webhook (getWebhookInfo adds the count)."""
+        info: JSON = {"url": self.url, "max_connections": self.max_connections}
+        if self.allowed_updates:
+            info["allowed_updates"] = self.allowed_updates
+        if self.last_error_date is not None:
+            info["last_error_date"] = self.last_error_date
+            info["last_error_message"] = self.last_error_message
+        return info
+
+
 @dataclass(slots=True, frozen=True)
 class Revision:
     """One version of a message's content: the original or an edit."""

@@ -21,6 +21,7 @@ from bot.emulator.methods import BotApiMethods
 from bot.emulator.model import SimCallbackQuery, SimChat, SimMessage, SimUser
 from bot.emulator.routes import HttpFront
 from bot.emulator.timing import Clock, FaultPlan, Faults, Limits
+from bot.emulator.webhooks import Delivery, WebhookSender
 from bot.emulator.wire import JSON, ApiCall
 from bot.emulator.world import World
 
@@ -56,6 +57,7 @@ class BotApiEmulator(World):
         methods = BotApiMethods(self).by_name()
         plan = FaultPlan(faults) if faults else None
         self._http = HttpFront(token, methods, self.file_paths, self._record, plan)
+        self.webhooks = WebhookSender(self)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -63,11 +65,13 @@ class BotApiEmulator(World):
         """Listen on a loopback address (port 0: any free port); returns base_url."""
         base_url = await self._http.start(host, port)
         self.updates.closing = False
+        self.webhooks.start()
         return base_url
 
     async def stop(self) -> None:
-        """Stop listening; a waiting getUpdates answers at once."""
+        """Stop listening and delivering; a waiting getUpdates answers at once."""
         self.updates.close()
+        await self.webhooks.stop()
         await self._http.stop()
 
     async def __aenter__(self) -> BotApiEmulator:
@@ -122,6 +126,15 @@ class BotApiEmulator(World):
     def flood_rejections(self) -> int:
         """How many calls were answered 429 Too Many Requests."""
         return self.flood.rejections
+
+    @property
+    def webhook_deliveries(self) -> list[Delivery]:
+        """Every attempt to deliver an update to the webhook, with the answer's status."""
+        return self.webhooks.deliveries
+
+    def webhook_info(self) -> JSON:
+        """What getWebhookInfo would answer now."""
+        return BotApiMethods(self).get_webhook_info({})
 
     def count(self, method: str | None = None, status: int | None = None) -> int:
         """How many calls were made, optionally of one method and/or with one HTTP status."""

@@ -78,6 +78,19 @@ class UpdateQueue:
         self._wake()
         self._on_change()
 
+    def pending(self) -> list[tuple[int, JSON]]:
+        """Every update not yet confirmed, oldest first, with its id (for webhook delivery);
+        those older than Telegram keeps them are dropped first."""
+        self._confirm(0)
+        return [(update_id, update) for update_id, _, update in self._updates]
+
+    def confirm_one(self, update_id: int) -> None:
+        """Drop one update, delivered to the webhook (deliveries finish in any order)."""
+        for index, (pending_id, _, _) in enumerate(self._updates):
+            if pending_id == update_id:
+                del self._updates[index]
+                return
+
     def clear(self) -> None:
         """Drop every pending update (drop_pending_updates)."""
         self._updates.clear()

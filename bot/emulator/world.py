@@ -26,6 +26,7 @@ from bot.emulator.model import (
     SimFile,
     SimMessage,
     SimUser,
+    Webhook,
     member_json,
 )
 from bot.emulator.timing import Clock, FloodControl, Limits
@@ -68,7 +69,7 @@ class World:
         self.updates = UpdateQueue(self.clock, self.changed)
         self.callback_queries: dict[str, SimCallbackQuery] = {}
         # What the bot set up through the API: a webhook, menu buttons, uploaded files.
-        self.webhook: JSON | None = None
+        self.webhook: Webhook | None = None
         self.menu_buttons: dict[int | None, JSON] = {}
         self.files: dict[str, SimDocument] = {}
         self.file_paths: dict[str, SimDocument] = {}

@@ -86,12 +86,13 @@ def run_bot(emu: BotApiEmulator, tmp_path: Path) -> BotRunner:
 class BotProcess:
     """`claimbot run` as a child process, with the token in the environment."""
 
-    def __init__(self, config_path: Path) -> None:
+    def __init__(self, config_path: Path, env: dict[str, str] | None = None) -> None:
         self.config_path = config_path
+        self.env = env or {}
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        env = {**os.environ, "CLAIMBOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "CLAIMBOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT), **self.env}
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
