@@ -73,18 +73,20 @@ def _entry(need: Need, lang: str, tz: tzinfo, cut: int | None) -> str:
 
 
 def _state(need: Need, lang: str, tz: tzinfo) -> str:
-    if need.state is NeedState.OPEN:
+    if need.closed_at is not None:
+        cancelled = need.state is NeedState.CANCELLED
+        return t(lang, "board_cancelled" if cancelled else "board_closed")
+    if need.slots > 1:
+        names = ", ".join(holder_name(holder) for holder in need.holders) or t(lang, "board_open")
+        state = t(lang, "board_places", names=names, taken=len(need.holders), slots=need.slots)
+    elif need.holder is None:
         return t(lang, "board_open")
-    if need.state is NeedState.CLAIMED:
-        assert need.holder is not None
+    else:
         state = t(lang, "board_claimed", name=holder_name(need.holder))
-        if need.last_visited_at is not None:
-            date = need.last_visited_at.astimezone(tz).strftime("%m-%d")
-            state += " · " + t(lang, "board_visited", date=date)
-        return state
-    if need.state is NeedState.CANCELLED:
-        return t(lang, "board_cancelled")
-    return t(lang, "board_closed")
+    if need.last_visited_at is not None:
+        date = need.last_visited_at.astimezone(tz).strftime("%m-%d")
+        state += " · " + t(lang, "board_visited", date=date)
+    return state
 
 
 def board_markup(shown: list[Need], lang: str) -> InlineKeyboardMarkup | None:

@@ -144,13 +144,32 @@ class Need:
     # How a closed need ended: "done" or "cancelled" (None: not closed, or closed as done
     # before the bot told the two apart).
     closed_as: str | None = None
+    # How many volunteers it takes (a cleaning day for three); ``holder`` holds the first
+    # place taken, ``others`` the rest, in the order they were taken.
+    slots: int = 1
+    others: tuple[Holder, ...] = ()
+
+    @property
+    def holders(self) -> tuple[Holder, ...]:
+        """Everyone holding a place on this need, first taken first."""
+        return (self.holder, *self.others) if self.holder is not None else ()
+
+    @property
+    def full(self) -> bool:
+        """Whether every place is taken."""
+        return len(self.holders) >= self.slots
+
+    def holder_of(self, user_id: int) -> Holder | None:
+        """The place ``user_id`` holds on this need, if any."""
+        return next((h for h in self.holders if h.user_id == user_id), None)
 
     @property
     def state(self) -> NeedState:
-        """Open, claimed, closed (done) or cancelled, derived from the record."""
+        """Open (a place is free), claimed (every place taken), closed (done) or cancelled,
+        derived from the record."""
         if self.closed_at is not None:
             return NeedState.CANCELLED if self.closed_as == CANCELLED else NeedState.CLOSED
-        return NeedState.CLAIMED if self.holder else NeedState.OPEN
+        return NeedState.CLAIMED if self.full else NeedState.OPEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,9 +235,10 @@ def claim_outcome(
         return ClaimOutcome.WRONG_CARD
     if need.closed_at is not None:
         return ClaimOutcome.CLOSED
-    if need.holder is not None:
-        mine = need.holder.user_id == tapper_id
-        return ClaimOutcome.ALREADY_YOURS if mine else ClaimOutcome.TAKEN
+    if need.holder_of(tapper_id) is not None:
+        return ClaimOutcome.ALREADY_YOURS
+    if need.full:
+        return ClaimOutcome.TAKEN
     if open_claims >= max_open_claims:
         return ClaimOutcome.LIMIT_REACHED
     return ClaimOutcome.WON
@@ -246,6 +266,7 @@ class ReleaseOutcome(enum.StrEnum):
     NOT_FOUND = "not_found"
     UNKNOWN_PERSON = "unknown_person"
     SAME_PERSON = "same_person"
+    FULL = "full"  # every place of a need for several is taken
 
 
 def release_refusal(
@@ -256,7 +277,7 @@ def release_refusal(
         return ReleaseOutcome.NOT_FOUND
     if need.holder is None:
         return ReleaseOutcome.NOT_CLAIMED
-    if need.holder.user_id != actor_id and not as_coordinator:
+    if need.holder_of(actor_id) is None and not as_coordinator:
         return ReleaseOutcome.NOT_HOLDER
     return None
 
@@ -265,8 +286,41 @@ def assign_refusal(need: Need | None, to_user_id: int) -> ReleaseOutcome | None:
     """Why a coordinator may not give ``need`` to ``to_user_id``, or None if they may."""
     if need is None:
         return ReleaseOutcome.NOT_FOUND
-    if need.holder is not None and need.holder.user_id == to_user_id:
+    if need.holder_of(to_user_id) is not None:
         return ReleaseOutcome.SAME_PERSON
+    if need.full and need.slots > 1:
+        # Several places, all taken: which one to end is the coordinator's call (/free).
+        return ReleaseOutcome.FULL
+    return None
+
+
+# The most places one need may have: a card lists every holder's name.
+MAX_SLOTS = 20
+
+
+class SlotsOutcome(enum.StrEnum):
+    """How setting a need's places ended."""
+
+    SET = "set"
+    UNCHANGED = "unchanged"
+    NOT_FOUND = "not_found"
+    CLOSED = "closed"
+    BELOW_HOLDERS = "below_holders"
+    OUT_OF_RANGE = "out_of_range"
+
+
+def slots_refusal(need: Need | None, slots: int) -> SlotsOutcome | None:
+    """Why ``need`` may not take ``slots`` places, or None if it may."""
+    if not 1 <= slots <= MAX_SLOTS:
+        return SlotsOutcome.OUT_OF_RANGE
+    if need is None:
+        return SlotsOutcome.NOT_FOUND
+    if need.closed_at is not None:
+        return SlotsOutcome.CLOSED
+    if slots < len(need.holders):
+        return SlotsOutcome.BELOW_HOLDERS
+    if slots == need.slots:
+        return SlotsOutcome.UNCHANGED
     return None
 
 
@@ -277,6 +331,8 @@ class ReleaseResult:
     outcome: ReleaseOutcome
     need: Need | None
     previous: Holder | None = None
+    # Everyone whose place ended (a coordinator's /free ends every place of a need).
+    ended: tuple[Holder, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,6 +415,12 @@ class LifeResult:
     holder: Holder | None = None
     summary_changed: bool = False
     details_changed: bool = False
+    others: tuple[Holder, ...] = ()  # the other places' holders, of a need for several
+
+    @property
+    def holders(self) -> tuple[Holder, ...]:
+        """Everyone concerned: ``holder`` and ``others``."""
+        return (self.holder, *self.others) if self.holder is not None else ()
 
 
 def life_refusal(need: Need | None, reopening: bool = False) -> LifeOutcome | None:

@@ -13,6 +13,7 @@ from bot.i18n_boards import BOARDS
 from bot.i18n_export import EXPORT
 from bot.i18n_life import LIFE
 from bot.i18n_reminders import REMINDERS
+from bot.i18n_slots import SLOTS
 from bot.i18n_visits import VISITS
 
 LANGUAGES: Final = ("zh", "en")
@@ -64,6 +65,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "/free &lt;number&gt;: end a claim; the need is open again\n"
             "/repost &lt;number&gt;: post a need's card again (if it went missing)\n"
             "/board in the group: post (again) and pin the group's progress board\n"
+            "/slots &lt;number&gt; &lt;places&gt;: how many volunteers a need takes\n"
             "/reassign &lt;number&gt; &lt;user id or @username&gt;: give a need to someone\n"
             "/remind &lt;when&gt; &lt;text&gt;: a message to every claimer at a local time"
             " (private chat)\n"
@@ -79,6 +81,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "/free &lt;编号&gt;：解除认领，需求重新开放\n"
             "/repost &lt;编号&gt;：重新发布需求卡片（卡片丢失时）\n"
             "在群里发 /board：发布（或重新发布）并置顶本群进度看板\n"
+            "/slots &lt;编号&gt; &lt;名额&gt;：设置需求需要几位志愿者\n"
             "/reassign &lt;编号&gt; &lt;用户ID或@用户名&gt;：把需求交给某人\n"
             "/remind &lt;时间&gt; &lt;内容&gt;：在指定时间给所有认领人发消息（私聊）\n"
             "/reminders：已安排的提醒，可取消（私聊）\n"
@@ -468,7 +471,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
 
 
 # Each feature's strings live beside it; one catalog, and one key in one place only.
-for _part in (VISITS, REMINDERS, EXPORT, LIFE, BOARDS):
+for _part in (VISITS, REMINDERS, EXPORT, LIFE, BOARDS, SLOTS):
     assert not set(_part) & set(CATALOG), set(_part) & set(CATALOG)
     CATALOG.update(_part)
 

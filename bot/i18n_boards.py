@@ -17,6 +17,7 @@ BOARDS: Final[dict[str, dict[str, str]]] = {
     "board_labels": {"en": "[{labels}] ", "zh": "【{labels}】"},
     "board_open": {"en": "⬜ open", "zh": "⬜ 待认领"},
     "board_claimed": {"en": "✅ {name}", "zh": "✅ {name}"},
+    "board_places": {"en": "👥 {taken}/{slots}: {names}", "zh": "👥 {taken}/{slots}：{names}"},
     "board_closed": {"en": "☑️ closed", "zh": "☑️ 已关闭"},
     "board_cancelled": {"en": "✖️ cancelled", "zh": "✖️ 已取消"},
     "board_visited": {"en": "visited {date}", "zh": "{date} 已走访"},

@@ -532,7 +532,10 @@ class ReminderService:
 
     async def _escalation(self, reminder: Reminder, lang: str, now: datetime) -> str | None:
         need = await needs.get(self.db, reminder.need_id or 0)
-        if need is None or need.holder is None:
+        holders = need.holders if need is not None else ()
+        # The pairing that went quiet (a need for several has a place each).
+        holder = next((h for h in holders if h.claim_id == reminder.claim_id), None)
+        if need is None or holder is None:
             return None
         tz = self.config.tz
         return t(
@@ -540,8 +543,8 @@ class ReminderService:
             "rem_escalation",
             id=need.id,
             summary=html.escape(shorten(need.summary, 200)),
-            name=html.escape(need.holder.display_name),
-            claimed=need.holder.claimed_at.astimezone(tz).strftime("%Y-%m-%d"),
+            name=html.escape(holder.display_name),
+            claimed=holder.claimed_at.astimezone(tz).strftime("%Y-%m-%d"),
             since=_day_of(str(reminder.payload.get("anchor", "")), tz),
             count=reminder.payload.get("unanswered", ESCALATE_AFTER),
         )

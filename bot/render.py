@@ -36,17 +36,30 @@ def card_text(need: Need, lang: str, tz: tzinfo = UTC) -> str:
 
     Never private details, nor what a visit's note says.
     """
-    if need.state is NeedState.CLAIMED:
-        assert need.holder is not None
-        state = t(lang, "card_claimed", name=holder_name(need.holder))
-    elif need.closed_at is not None:
+    if need.closed_at is not None:
         state = closed_label(need, lang)
+    elif need.slots > 1:
+        state = places_text(need, lang)
+    elif need.holder is not None:
+        state = t(lang, "card_claimed", name=holder_name(need.holder))
     else:
         state = t(lang, "card_open")
     if need.last_visited_at is not None:
         visited = need.last_visited_at.astimezone(tz).strftime("%Y-%m-%d")
         state += "\n" + t(lang, "card_last_visit", date=visited)
     return f"{t(lang, 'card_title', id=need.id)}\n{html.escape(need.summary)}\n\n{state}"
+
+
+def places_text(need: Need, lang: str) -> str:
+    """The state of a need for several volunteers: who holds its places, how many are left."""
+    taken = len(need.holders)
+    lines = []
+    if taken:
+        names = ", ".join(holder_name(holder) for holder in need.holders)
+        lines.append(t(lang, "card_places_taken", taken=taken, slots=need.slots, names=names))
+    if not need.full:
+        lines.append(t(lang, "card_places_left", left=need.slots - taken, slots=need.slots))
+    return "\n".join(lines)
 
 
 def closed_label(need: Need, lang: str) -> str:

@@ -29,6 +29,7 @@ from bot.domain import (
     Purged,
     ReleaseOutcome,
     ReleaseResult,
+    SlotsOutcome,
     StatusCounts,
 )
 from bot.i18n import LANGUAGES, pick_language
@@ -219,6 +220,14 @@ class PairingService:
         to = match.group(1) or int(match.group(2))
         return await needs.reassign(self.db, need_id, to, coordinator_id, self.clock())
 
+    async def set_slots(
+        self, need_id: int, slots: int, coordinator_id: int
+    ) -> tuple[SlotsOutcome, Need | None]:
+        """A coordinator sets how many volunteers a need takes."""
+        if not self.is_coordinator(coordinator_id):
+            return SlotsOutcome.NOT_FOUND, None
+        return await needs.set_slots(self.db, need_id, slots, coordinator_id, self.clock())
+
     async def details_for(self, need_id: int, viewer_id: int) -> PrivateDetails | None:
         """A need's private details if the viewer may see them (holder or coordinator)."""
         need = await self.need(need_id)
@@ -226,7 +235,7 @@ class PairingService:
 
     async def details_of(self, need: Need, viewer_id: int) -> PrivateDetails | None:
         """The details of a need just read or decided, if the viewer may see them."""
-        holds = need.holder is not None and need.holder.user_id == viewer_id
+        holds = need.holder_of(viewer_id) is not None
         if not holds and not self.is_coordinator(viewer_id):
             return None
         return await needs.details(self.db, need.id)

@@ -76,15 +76,15 @@ class Household:
 
 def may_log(need: Need | None, claim_id: int, user_id: int) -> bool:
     """Whether ``user_id`` may log a visit for the pairing ``claim_id``: it is theirs, now."""
-    holder = need.holder if need is not None else None
-    return holder is not None and holder.claim_id == claim_id and holder.user_id == user_id
+    holder = need.holder_of(user_id) if need is not None else None
+    return holder is not None and holder.claim_id == claim_id
 
 
 def may_read_history(need: Need | None, viewer_id: int, is_coordinator: bool) -> bool:
     """Whether a person may read a household's record: coordinators, and its current holder."""
     if need is None:
         return False
-    return is_coordinator or (need.holder is not None and need.holder.user_id == viewer_id)
+    return is_coordinator or need.holder_of(viewer_id) is not None
 
 
 def toggled(done: tuple[str, ...], key: str, order: list[str]) -> tuple[str, ...]:
@@ -134,9 +134,10 @@ class VisitService:
     async def start_for_need(self, user_id: int, need_id: int) -> Form | None:
         """Open a visit form for a need by number, if the person holds it."""
         need = await needs.get(self.db, need_id)
-        if need is None or need.holder is None or need.holder.user_id != user_id:
+        place = need.holder_of(user_id) if need is not None else None
+        if place is None:
             return None
-        return await self.start(user_id, need.holder.claim_id)
+        return await self.start(user_id, place.claim_id)
 
     async def draft(self, user_id: int) -> VisitDraft | None:
         """The visit form a person has open, if any (one left untouched too long is dropped)."""

@@ -13,6 +13,7 @@ from handlers import (
     posting,
     records,
     reminders,
+    slots,
     visits,
 )
 
@@ -32,5 +33,6 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     reminders.register(app)
     export.register(app)
     boards.register(app)
+    slots.register(app)
     claims.register_fallbacks(app)
     common.register_fallbacks(app)

@@ -41,10 +41,11 @@ async def deliver_details(context: Context, need: Need, user_id: int, lang: str)
     """Send the holder of ``need`` (as just decided) the household's details, to release it."""
     svc = service(context)
     details = await svc.details_of(need, user_id)
-    if details is None or need.holder is None:
+    place = need.holder_of(user_id)
+    if details is None or place is None:
         return Delivery.FAILED
     text = details_message(need, details, lang)
-    markup = pairing_markup(need.holder.claim_id, lang)
+    markup = pairing_markup(place.claim_id, lang)
     delivery = await send_private(context.bot, user_id, text, markup)
     if delivery is Delivery.UNREACHABLE:
         await svc.unreachable(user_id)
@@ -85,9 +86,9 @@ async def claim_tapped(update: Update, context: Context) -> None:
     if result.outcome is ClaimOutcome.WON:
         assert need is not None
         await answer_winner(context, query, need, lang)
-    elif result.outcome is ClaimOutcome.ALREADY_YOURS and need and need.holder:
+    elif result.outcome is ClaimOutcome.ALREADY_YOURS and need and need.holder_of(user.id):
         # The link opens the private chat, where the details arrive again.
-        url = details_link(context, need.holder.claim_id)
+        url = details_link(context, need.holder_of(user.id).claim_id)  # type: ignore[union-attr]
         await answer(query, refusal_text(result, lang), url=url)
     else:
         await answer(query, refusal_text(result, lang))
@@ -112,16 +113,20 @@ async def answer_winner(context: Context, query: CallbackQuery, need: Need, lang
     if delivery is Delivery.DELIVERED:
         await answer(query, t(lang, "answer_won"))
     else:
-        assert need.holder is not None
-        url = details_link(context, need.holder.claim_id)
+        place = need.holder_of(user_id)
+        assert place is not None
+        url = details_link(context, place.claim_id)
         await answer(query, t(lang, "answer_won_open_bot"), url=url)
 
 
 def refusal_text(result: ClaimResult, lang: str) -> str:
     """What a tap that did not win is told (plain text: Telegram shows it verbatim)."""
-    holder = result.need.holder if result.need is not None else None
-    if result.outcome is ClaimOutcome.TAKEN and holder is not None:
-        return t(lang, "answer_taken", name=holder.display_name)
+    holders = result.need.holders if result.need is not None else ()
+    if result.outcome is ClaimOutcome.TAKEN and len(holders) > 1:
+        names = ", ".join(holder.display_name for holder in holders)
+        return t(lang, "answer_taken_all", count=len(holders), names=names)
+    if result.outcome is ClaimOutcome.TAKEN and holders:
+        return t(lang, "answer_taken", name=holders[0].display_name)
     if result.outcome is ClaimOutcome.LIMIT_REACHED:
         return t(lang, "answer_limit", count=result.open_claims)
     if result.outcome is ClaimOutcome.CLOSED and result.need is not None:
@@ -183,13 +188,16 @@ def html_to_plain(text: str) -> str:
 
 
 async def after_release(context: Context, result: ReleaseResult, actor_id: int) -> None:
-    """Tell a former holder whom someone else (a coordinator) removed."""
-    previous = result.previous
-    if previous is None or previous.user_id == actor_id or result.need is None:
+    """Tell former holders whom someone else (a coordinator) removed."""
+    if result.need is None:
         return
     svc = service(context)
-    lang = svc.language_of(await svc.person(previous.user_id))
-    await send_private(context.bot, previous.user_id, t(lang, "notify_freed", id=result.need.id))
+    for previous in result.ended:
+        if previous.user_id == actor_id:
+            continue
+        lang = svc.language_of(await svc.person(previous.user_id))
+        text = t(lang, "notify_freed", id=result.need.id)
+        await send_private(context.bot, previous.user_id, text)
 
 
 async def release_command(update: Update, context: Context) -> None:
@@ -218,9 +226,10 @@ async def release_command(update: Update, context: Context) -> None:
     await reply(update, release_text(result, need_id, lang))
 
 
-def freed_text(lang: str, need_id: int, previous: Holder) -> str:
-    """What a coordinator is told after freeing a need."""
-    return t(lang, "free_done", id=need_id, name=holder_name(previous))
+def freed_text(lang: str, need_id: int, ended: tuple[Holder, ...]) -> str:
+    """What a coordinator is told after freeing a need (every place on it)."""
+    names = ", ".join(holder_name(holder) for holder in ended)
+    return t(lang, "free_done", id=need_id, name=names)
 
 
 async def free_command(update: Update, context: Context) -> None:
@@ -235,7 +244,7 @@ async def free_command(update: Update, context: Context) -> None:
     user_id = update.effective_user.id  # type: ignore[union-attr]
     result = await service(context).free(need_id, user_id)
     if result.outcome is ReleaseOutcome.RELEASED and result.previous is not None:
-        await reply(update, freed_text(lang, need_id, result.previous))
+        await reply(update, freed_text(lang, need_id, result.ended))
         await after_release(context, result, user_id)
         return
     await reply(update, release_text(result, need_id, lang))
@@ -256,10 +265,11 @@ async def reassign_command(update: Update, context: Context) -> None:
     result = await svc.reassign(need_id, args[1], coordinator_id)
     need = result.need
     if result.outcome is ReleaseOutcome.ASSIGNED:
-        assert need is not None and need.holder is not None
-        await reply(update, t(lang, "reassign_done", id=need_id, name=holder_name(need.holder)))
+        assert need is not None and need.holders
+        assigned = max(need.holders, key=lambda holder: holder.claim_id)  # the newest place
+        await reply(update, t(lang, "reassign_done", id=need_id, name=holder_name(assigned)))
         await after_release(context, result, coordinator_id)
-        holder_id = need.holder.user_id
+        holder_id = assigned.user_id
         holder_lang = svc.language_of(await svc.person(holder_id))
         await send_private(context.bot, holder_id, t(holder_lang, "notify_assigned", id=need_id))
         await deliver_details(context, need, holder_id, holder_lang)
@@ -267,8 +277,11 @@ async def reassign_command(update: Update, context: Context) -> None:
     if result.outcome is ReleaseOutcome.NOT_FOUND:
         await reply(update, t(lang, "need_not_found", id=need_id))
     elif result.outcome is ReleaseOutcome.SAME_PERSON:
-        assert need is not None and need.holder is not None
-        await reply(update, t(lang, "reassign_same", id=need_id, name=holder_name(need.holder)))
+        assert result.previous is not None
+        name = holder_name(result.previous)
+        await reply(update, t(lang, "reassign_same", id=need_id, name=name))
+    elif result.outcome is ReleaseOutcome.FULL:
+        await reply(update, t(lang, "reassign_full", id=need_id))
     else:
         await reply(update, t(lang, "reassign_unknown"))
 

@@ -120,13 +120,14 @@ async def start(update: Update, context: Context) -> None:
     if payload:
         need = await svc.need_by_details_link(payload, user.id)
         details = await svc.details_for(need.id, user.id) if need else None
-        if need is None or need.holder is None or details is None:
+        place = need.holder_of(user.id) if need is not None else None
+        if need is None or place is None or details is None:
             await reply(update, t(lang, "deeplink_invalid"))
             return
         await update.effective_message.reply_text(  # type: ignore[union-attr]
             details_message(need, details, lang),
             parse_mode=ParseMode.HTML,
-            reply_markup=pairing_markup(need.holder.claim_id, lang),
+            reply_markup=pairing_markup(place.claim_id, lang),
         )
         return
     await reply(update, t(lang, "start_welcome", name=html.escape(user.first_name)))

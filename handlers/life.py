@@ -86,15 +86,16 @@ async def tell_private(
 
 async def tell_holder_closed(context: Context, result: LifeResult, note: str | None) -> None:
     """The holder whose pairing a close or cancel ended hears of it, with the note."""
-    need, holder = result.need, result.holder
-    if need is None or holder is None:
+    need = result.need
+    if need is None:
         return
-    lang = await person_lang(context, holder.user_id)
-    key = "notify_closed" if result.outcome is LifeOutcome.CLOSED else "notify_cancelled"
-    text = t(lang, key, id=need.id, summary=html.escape(need.summary))
-    if note:
-        text += "\n\n" + t(lang, "life_note", note=html.escape(note))
-    await tell_private(context, holder.user_id, text)
+    for holder in result.holders:
+        lang = await person_lang(context, holder.user_id)
+        key = "notify_closed" if result.outcome is LifeOutcome.CLOSED else "notify_cancelled"
+        text = t(lang, key, id=need.id, summary=html.escape(need.summary))
+        if note:
+            text += "\n\n" + t(lang, "life_note", note=html.escape(note))
+        await tell_private(context, holder.user_id, text)
 
 
 async def close_or_cancel(update: Update, context: Context, closed_as: str) -> None:
@@ -233,17 +234,18 @@ async def save_edit(update: Update, context: Context, draft: Draft) -> None:
 
 
 async def tell_holder_edited(context: Context, result: LifeResult) -> None:
-    """The holder of an edited need gets its household's details as they now are."""
-    need, holder = result.need, result.holder
-    assert need is not None and holder is not None
+    """The holders of an edited need get its household's details as they now are."""
+    need = result.need
+    assert need is not None
     svc = service(context)
-    details = await svc.details_of(need, holder.user_id)
-    if details is None:
-        return
-    lang = await person_lang(context, holder.user_id)
-    text = t(lang, "notify_details_edited", id=need.id) + "\n\n"
-    text += details_message(need, details, lang)
-    await tell_private(context, holder.user_id, text, pairing_markup(holder.claim_id, lang))
+    for holder in result.holders:
+        details = await svc.details_of(need, holder.user_id)
+        if details is None:
+            continue
+        lang = await person_lang(context, holder.user_id)
+        text = t(lang, "notify_details_edited", id=need.id) + "\n\n"
+        text += details_message(need, details, lang)
+        await tell_private(context, holder.user_id, text, pairing_markup(holder.claim_id, lang))
 
 
 # -- retention -------------------------------------------------------------------------------

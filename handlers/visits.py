@@ -301,7 +301,9 @@ async def tell_coordinators(context: Context, result: VisitResult) -> None:
     """A visit with a concern: every coordinator, privately, at once. One who cannot be
     reached (never started the bot, blocked it) is logged and skipped."""
     need, visit = result.need, result.visit
-    assert need is not None and visit is not None and need.holder is not None
+    assert need is not None and visit is not None
+    visitor = next((h for h in need.holders if h.claim_id == visit.claim_id), need.holder)
+    assert visitor is not None
     vs = visits(context)
     date = visit.visited_at.astimezone(vs.config.tz).strftime("%Y-%m-%d %H:%M")
     for coordinator_id, lang in await vs.coordinators():
@@ -313,7 +315,7 @@ async def tell_coordinators(context: Context, result: VisitResult) -> None:
             "visit_concern_alert",
             id=need.id,
             summary=html.escape(need.summary),
-            name=html.escape(need.holder.display_name),
+            name=html.escape(visitor.display_name),
             date=date,
             note=note,
         )

@@ -190,8 +190,11 @@ async def progress(db: Database, chat_id: int) -> Progress:
                COALESCE(SUM(n.closed_at IS NOT NULL), 0) AS closed,
                COALESCE(SUM(n.closed_at IS NULL AND c.id IS NOT NULL), 0) AS claimed,
                COALESCE(SUM(n.closed_at IS NULL AND c.id IS NOT NULL AND EXISTS (
-                   SELECT 1 FROM visits v WHERE v.claim_id = c.id)), 0) AS visited
-        FROM needs n LEFT JOIN claims c ON c.need_id = n.id AND c.released_at IS NULL
+                   SELECT 1 FROM visits v JOIN claims cv ON cv.id = v.claim_id
+                   WHERE v.need_id = n.id AND cv.released_at IS NULL)), 0) AS visited
+        FROM needs n LEFT JOIN claims c ON c.id = (
+            SELECT MIN(id) FROM claims WHERE need_id = n.id AND released_at IS NULL
+        )
         WHERE n.chat_id = ?
         """,
         (chat_id,),

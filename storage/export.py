@@ -15,13 +15,22 @@ from storage.db import Database, from_db_time
 _NEEDS = """
     SELECT n.id, n.chat_id, g.title AS group_title, n.summary, n.created_at, n.closed_at,
            n.closed_as, n.purged_at IS NOT NULL AS purged,
-           p.display_name AS holder, c.volunteer_id, c.team, c.claimed_at,
+           (SELECT group_concat(name, ', ') FROM (
+                SELECT p2.display_name AS name FROM claims c2
+                JOIN people p2 ON p2.user_id = c2.volunteer_id
+                WHERE c2.need_id = n.id AND c2.released_at IS NULL ORDER BY c2.id)) AS holder,
+           (SELECT group_concat(team, ', ') FROM (
+                SELECT DISTINCT c3.team FROM claims c3
+                WHERE c3.need_id = n.id AND c3.released_at IS NULL AND c3.team IS NOT NULL
+                ORDER BY c3.id)) AS team,
+           c.volunteer_id, c.claimed_at,
            (SELECT MAX(visited_at) FROM visits WHERE need_id = n.id) AS last_visited_at,
            d.name, d.address, d.phone, d.health, d.notes
     FROM needs n
     LEFT JOIN groups g ON g.chat_id = n.chat_id
-    LEFT JOIN claims c ON c.need_id = n.id AND c.released_at IS NULL
-    LEFT JOIN people p ON p.user_id = c.volunteer_id
+    LEFT JOIN claims c ON c.id = (
+        SELECT MIN(id) FROM claims WHERE need_id = n.id AND released_at IS NULL
+    )
     LEFT JOIN need_details d ON d.need_id = n.id
     ORDER BY n.id
 """

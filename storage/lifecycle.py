@@ -86,7 +86,9 @@ async def edit(
             await audit.record(conn, now, coordinator_id, "need_edited", need_id, fields=names)
             after = await _need_in(conn, need_id)
     assert after is not None
-    return LifeResult(LifeOutcome.EDITED, after, after.holder, summary_changed, bool(changed))
+    return LifeResult(
+        LifeOutcome.EDITED, after, after.holder, summary_changed, bool(changed), after.others
+    )
 
 
 async def close(
@@ -111,9 +113,9 @@ async def close(
             return LifeResult(refusal, need)
         assert need is not None
         async with db.begin(conn):
-            if need.holder is not None:
-                await _end_active_claim(conn, need, coordinator_id, reason, now)
-                await reminders.cancel_for_claim_in(conn, need.holder.claim_id, f"need {reason}")
+            await _end_active_claim(conn, need, coordinator_id, reason, now)
+            for holder in need.holders:
+                await reminders.cancel_for_claim_in(conn, holder.claim_id, f"need {reason}")
             await conn.execute(
                 "UPDATE needs SET closed_at = ?, closed_by = ?, closed_as = ?, close_note = ?"
                 " WHERE id = ?",
@@ -124,7 +126,7 @@ async def close(
             )
             after = await _need_in(conn, need_id)
     outcome = LifeOutcome.CLOSED if closed_as == DONE else LifeOutcome.CANCELLED
-    return LifeResult(outcome, after, need.holder)
+    return LifeResult(outcome, after, need.holder, others=need.others)
 
 
 async def reopen(db: Database, need_id: int, coordinator_id: int, now: datetime) -> LifeResult:

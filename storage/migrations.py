@@ -287,4 +287,25 @@ MIGRATIONS: list[list[str]] = [
         "PRAGMA writable_schema = OFF",
         "ALTER TABLE visits ADD COLUMN purged INTEGER NOT NULL DEFAULT 0",
     ],
+    # 9: a need may take several volunteers (``slots``: a cleaning day for three). The one
+    # active claim per need becomes one active claim per person per need, and a trigger
+    # refuses a claim beyond the need's places, so the database itself still holds the
+    # limit. Changing the places changes what the card shows.
+    [
+        "ALTER TABLE needs ADD COLUMN slots INTEGER NOT NULL DEFAULT 1",
+        "DROP INDEX claims_one_active",
+        "CREATE UNIQUE INDEX claims_one_per_person ON claims (need_id, volunteer_id)"
+        " WHERE released_at IS NULL",
+        """
+        CREATE TRIGGER claims_within_slots BEFORE INSERT ON claims
+        WHEN (SELECT COUNT(*) FROM claims WHERE need_id = NEW.need_id AND released_at IS NULL)
+             >= (SELECT slots FROM needs WHERE id = NEW.need_id)
+        BEGIN SELECT RAISE(ABORT, 'every place of this need is taken'); END
+        """,
+        """
+        CREATE TRIGGER need_slots_changed AFTER UPDATE OF slots ON needs
+        WHEN OLD.slots IS NOT NEW.slots
+        BEGIN UPDATE needs SET version = version + 1 WHERE id = NEW.id; END
+        """,
+    ],
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime
 
 import aiosqlite
@@ -20,26 +21,48 @@ from bot.domain import (
     PrivateDetails,
     ReleaseOutcome,
     ReleaseResult,
+    SlotsOutcome,
     StatusCounts,
     assign_refusal,
     claim_outcome,
     fingerprint,
     release_refusal,
+    slots_refusal,
 )
 from storage import audit, people
 from storage.db import Database, from_db_time, to_db_time
 
-# A need with its active claim (if any) and the holder's name, in one row.
+# A need with its first active claim (if any) and the holder's name, in one row; a need
+# for several volunteers carries the other places' holders as JSON (read only for those).
 _NEED_SELECT = """
     SELECT n.id, n.chat_id, n.card_message_id, n.summary, n.created_by, n.created_at,
            n.closed_at, n.version, n.card_version, n.board_id, n.category, n.area, n.closed_as,
-           c.id AS claim_id, c.volunteer_id, c.team,
+           n.slots, c.id AS claim_id, c.volunteer_id, c.team,
            c.claimed_at, p.display_name,
-           (SELECT MAX(visited_at) FROM visits WHERE need_id = n.id) AS last_visited_at
+           (SELECT MAX(visited_at) FROM visits WHERE need_id = n.id) AS last_visited_at,
+           CASE WHEN n.slots > 1 THEN (
+               SELECT json_group_array(json_array(o.id, o.volunteer_id, o.display_name, o.team,
+                                                  o.claimed_at))
+               FROM (SELECT c2.id, c2.volunteer_id, p2.display_name, c2.team, c2.claimed_at
+                     FROM claims c2 JOIN people p2 ON p2.user_id = c2.volunteer_id
+                     WHERE c2.need_id = n.id AND c2.released_at IS NULL AND c2.id <> c.id
+                     ORDER BY c2.id) o
+           ) END AS others
     FROM needs n
-    LEFT JOIN claims c ON c.need_id = n.id AND c.released_at IS NULL
+    LEFT JOIN claims c ON c.id = (
+        SELECT MIN(id) FROM claims WHERE need_id = n.id AND released_at IS NULL
+    )
     LEFT JOIN people p ON p.user_id = c.volunteer_id
 """
+
+
+def _others(text: str | None) -> tuple[Holder, ...]:
+    if not text:
+        return ()
+    return tuple(
+        Holder(claim_id, user_id, name, team, from_db_time(at))  # type: ignore[arg-type]
+        for claim_id, user_id, name, team, at in json.loads(text)
+    )
 
 
 def _need(row: aiosqlite.Row) -> Need:
@@ -68,6 +91,8 @@ def _need(row: aiosqlite.Row) -> Need:
         category=row["category"],
         area=row["area"],
         closed_as=row["closed_as"],
+        slots=row["slots"],
+        others=_others(row["others"]),
     )
 
 
@@ -170,8 +195,10 @@ async def status(db: Database, chat_id: int | None = None) -> StatusCounts:
         """
         SELECT COUNT(*) AS total,
                SUM(n.closed_at IS NOT NULL) AS closed,
-               SUM(n.closed_at IS NULL AND c.id IS NOT NULL) AS claimed
-        FROM needs n LEFT JOIN claims c ON c.need_id = n.id AND c.released_at IS NULL
+               SUM(n.closed_at IS NULL AND EXISTS (
+                   SELECT 1 FROM claims c WHERE c.need_id = n.id AND c.released_at IS NULL
+               )) AS claimed
+        FROM needs n
         WHERE ?1 IS NULL OR n.chat_id = ?1
         """,
         (chat_id,),
@@ -184,13 +211,16 @@ async def status(db: Database, chat_id: int | None = None) -> StatusCounts:
 async def pairings_of(db: Database, user_id: int) -> list[Pairing]:
     """A volunteer's active claims, oldest first."""
     rows = await db.fetch_all(
-        f"{_NEED_SELECT} WHERE c.volunteer_id = ? ORDER BY c.claimed_at", (user_id,)
+        f"{_NEED_SELECT} WHERE n.id IN (SELECT need_id FROM claims"
+        " WHERE volunteer_id = ?1 AND released_at IS NULL)",
+        (user_id,),
     )
-    return [
-        Pairing(need=need, claim_id=need.holder.claim_id, claimed_at=need.holder.claimed_at)
+    pairings = [
+        Pairing(need=need, claim_id=held.claim_id, claimed_at=held.claimed_at)
         for need in map(_need, rows)
-        if need.holder is not None
+        if (held := need.holder_of(user_id)) is not None
     ]
+    return sorted(pairings, key=lambda pairing: (pairing.claimed_at, pairing.claim_id))
 
 
 # The need, the tapper as recorded (if at all), and how many needs the tapper holds.
@@ -245,29 +275,35 @@ async def claim(
             await audit.record(conn, now, volunteer.user_id, "claimed", need_id, claim_id)
         holder = Holder(claim_id, volunteer.user_id, volunteer.display_name, team, now)
         # The claim's trigger bumped the need's version by one, and nothing else changed it.
-        won = dataclasses.replace(need, holder=holder, version=need.version + 1)
-        db.keep_need(won)
+        won = dataclasses.replace(
+            need,
+            holder=need.holder or holder,
+            others=(*need.others, holder) if need.holder else (),
+            version=need.version + 1,
+        )
+        if won.full:
+            db.keep_need(won)
     return ClaimResult(outcome, won, held + 1, tapper)
 
 
 async def _end_active_claim(
-    conn: aiosqlite.Connection, need: Need, actor_id: int, reason: str, now: datetime
+    conn: aiosqlite.Connection,
+    need: Need,
+    actor_id: int,
+    reason: str,
+    now: datetime,
+    holder: Holder | None = None,
 ) -> None:
-    assert need.holder is not None
-    await conn.execute(
-        "UPDATE claims SET released_at = ?, released_by = ?, release_reason = ?"
-        " WHERE id = ? AND released_at IS NULL",
-        (to_db_time(now), actor_id, reason, need.holder.claim_id),
-    )
-    await audit.record(
-        conn,
-        now,
-        actor_id,
-        reason,
-        need.id,
-        need.holder.claim_id,
-        volunteer_id=need.holder.user_id,
-    )
+    """End one place on ``need`` (``holder``'s), or every place taken on it."""
+    for ended in (holder,) if holder is not None else need.holders:
+        await conn.execute(
+            "UPDATE claims SET released_at = ?, released_by = ?, release_reason = ?"
+            " WHERE id = ? AND released_at IS NULL",
+            (to_db_time(now), actor_id, reason, ended.claim_id),
+        )
+        await audit.record(
+            conn, now, actor_id, reason, need.id, ended.claim_id, volunteer_id=ended.user_id
+        )
 
 
 async def release(
@@ -280,11 +316,15 @@ async def release(
         if refusal is not None:
             return ReleaseResult(refusal, need)
         assert need is not None and need.holder is not None
-        reason = "released" if need.holder.user_id == actor_id else "freed"
+        # A holder gives up their own place; a coordinator who holds none frees them all.
+        own = need.holder_of(actor_id)
+        ended = (own,) if own is not None else need.holders
         async with db.begin(conn):
-            await _end_active_claim(conn, need, actor_id, reason, now)
+            await _end_active_claim(
+                conn, need, actor_id, "released" if own else "freed", now, holder=own
+            )
             after = await _need_in(conn, need_id)
-    return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=need.holder)
+    return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=ended[0], ended=ended)
 
 
 async def release_claim(
@@ -301,12 +341,13 @@ async def release_claim(
         if not rows:
             return ReleaseResult(ReleaseOutcome.NOT_HOLDER, None)
         need = await _need_in(conn, next(iter(rows))["need_id"])
-        if need is None or need.holder is None or need.holder.claim_id != claim_id:
+        own = need.holder_of(holder_id) if need is not None else None
+        if need is None or own is None or own.claim_id != claim_id:
             return ReleaseResult(ReleaseOutcome.NOT_HOLDER, None)
         async with db.begin(conn):
-            await _end_active_claim(conn, need, holder_id, "released", now)
+            await _end_active_claim(conn, need, holder_id, "released", now, holder=own)
             after = await _need_in(conn, need.id)
-    return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=need.holder)
+    return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=own, ended=(own,))
 
 
 async def reassign(
@@ -323,11 +364,14 @@ async def reassign(
             return ReleaseResult(ReleaseOutcome.UNKNOWN_PERSON, need)
         refusal = assign_refusal(need, to_user_id)
         if refusal is not None:
-            return ReleaseResult(refusal, need)
+            same = need.holder_of(to_user_id) if need is not None else None
+            return ReleaseResult(refusal, need, previous=same)
         assert need is not None
+        # A need for one changes hands; a need for several with a free place gains a holder.
+        replaced = need.holder if need.full else None
         async with db.begin(conn):
-            if need.holder is not None:
-                await _end_active_claim(conn, need, coordinator_id, "reassigned", now)
+            if replaced is not None:
+                await _end_active_claim(conn, need, coordinator_id, "reassigned", now, replaced)
             cursor = await conn.execute(
                 "INSERT INTO claims (need_id, volunteer_id, team, claimed_at, assigned_by)"
                 " SELECT ?, user_id, team, ?, ? FROM people WHERE user_id = ?",
@@ -343,7 +387,26 @@ async def reassign(
                 volunteer_id=to_user_id,
             )
             after = await _need_in(conn, need_id)
-    return ReleaseResult(ReleaseOutcome.ASSIGNED, after, previous=need.holder)
+    ended = (replaced,) if replaced is not None else ()
+    return ReleaseResult(ReleaseOutcome.ASSIGNED, after, previous=replaced, ended=ended)
+
+
+async def set_slots(
+    db: Database, need_id: int, slots: int, coordinator_id: int, now: datetime
+) -> tuple[SlotsOutcome, Need | None]:
+    """A coordinator sets how many volunteers a need takes (never fewer than hold it)."""
+    async with db.serialised() as conn:
+        need = await _need_in(conn, need_id)
+        refusal = slots_refusal(need, slots)
+        if refusal is not None:
+            return refusal, need
+        async with db.begin(conn):
+            await conn.execute("UPDATE needs SET slots = ? WHERE id = ?", (slots, need_id))
+            await audit.record(
+                conn, now, coordinator_id, "slots_set", need_id, None, slots=slots
+            )
+            after = await _need_in(conn, need_id)
+    return SlotsOutcome.SET, after
 
 
 async def claim_history(db: Database, need_id: int) -> list[ClaimRecord]:

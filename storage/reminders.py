@@ -398,7 +398,9 @@ async def group_counts(db: Database) -> list[GroupCounts]:
                SUM(n.closed_at IS NULL AND c.id IS NOT NULL) AS claimed
         FROM groups g
         JOIN needs n ON n.chat_id = g.chat_id
-        LEFT JOIN claims c ON c.need_id = n.id AND c.released_at IS NULL
+        LEFT JOIN claims c ON c.id = (
+            SELECT MIN(id) FROM claims WHERE need_id = n.id AND released_at IS NULL
+        )
         WHERE g.active GROUP BY g.chat_id ORDER BY g.chat_id
         """
     )
