@@ -60,6 +60,7 @@ COORDINATOR_COMMANDS = {
         ("remind", "Remind every claimer"),
         ("export", "The record as a file"),
         ("board", "Progress board (in the group)"),
+        ("slots", "Places of a need"),
         ("cancel", "Drop what is being written"),
     ],
     "zh": [
@@ -73,6 +74,7 @@ COORDINATOR_COMMANDS = {
         ("remind", "提醒所有认领人"),
         ("export", "导出记录"),
         ("board", "群进度看板"),
+        ("slots", "设置需求名额"),
         ("cancel", "放弃正在填写的内容"),
     ],
 }
