@@ -263,6 +263,8 @@ class ReleaseOutcome(enum.StrEnum):
     NOT_ALLOWED = "not_allowed"  # a volunteer tried a coordinator's change
     NOT_HOLDER = "not_holder"
     NOT_CLAIMED = "not_claimed"
+    NO_PAIRING = "no_pairing"  # /release with no number, from someone who holds nothing
+    WHICH_ONE = "which_one"  # /release with no number, from someone who holds several
     NOT_FOUND = "not_found"
     UNKNOWN_PERSON = "unknown_person"
     SAME_PERSON = "same_person"
@@ -333,6 +335,8 @@ class ReleaseResult:
     previous: Holder | None = None
     # Everyone whose place ended (a coordinator's /free ends every place of a need).
     ended: tuple[Holder, ...] = ()
+    # WHICH_ONE: the needs the person holds, to choose from.
+    choices: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

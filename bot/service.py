@@ -200,6 +200,10 @@ class PairingService:
         """The holder gives a need up (freeing someone else's is ``free``)."""
         return await needs.release(self.db, need_id, holder_id, False, self.clock())
 
+    async def release_only(self, holder_id: int) -> ReleaseResult:
+        """/release with no number: the person's only pairing (else why not, or the list)."""
+        return await needs.release_only(self.db, holder_id, self.clock())
+
     async def release_claim(self, claim_id: int, holder_id: int) -> ReleaseResult:
         """The holder ends the pairing a Release button names; a stale button does nothing."""
         return await needs.release_claim(self.db, claim_id, holder_id, self.clock())

@@ -206,22 +206,23 @@ async def release_command(update: Update, context: Context) -> None:
     if user is None:
         return
     svc, lang = service(context), context.lang
-    if context.args:
-        need_id = parse_need_number(" ".join(context.args))
-        if need_id is None:
-            value = html.escape(" ".join(context.args)[:40])
-            await reply(update, t(lang, "need_number_invalid", value=value))
-            return
-    else:
-        pairings = await svc.pairings(user.id)
-        if not pairings:
+    if not context.args:
+        # Decided in one turn on the writer: no await before it (see decides_first).
+        result = await svc.release_only(user.id)
+        if result.outcome is ReleaseOutcome.NO_PAIRING:
             await reply(update, t(lang, "release_none"))
-            return
-        if len(pairings) > 1:
-            numbers = ", ".join(f"#{p.need.id}" for p in pairings)
+        elif result.outcome is ReleaseOutcome.WHICH_ONE:
+            numbers = ", ".join(f"#{need_id}" for need_id in result.choices)
             await reply(update, t(lang, "release_usage", numbers=numbers))
-            return
-        need_id = pairings[0].need.id
+        else:
+            assert result.need is not None
+            await reply(update, release_text(result, result.need.id, lang))
+        return
+    need_id = parse_need_number(" ".join(context.args))
+    if need_id is None:
+        value = html.escape(" ".join(context.args)[:40])
+        await reply(update, t(lang, "need_number_invalid", value=value))
+        return
     result = await svc.release(need_id, user.id)
     await reply(update, release_text(result, need_id, lang))
 

@@ -327,6 +327,28 @@ async def release(
     return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=ended[0], ended=ended)
 
 
+async def release_only(db: Database, holder_id: int, now: datetime) -> ReleaseResult:
+    """/release with no number: the person's only pairing ends. What they hold is read in the
+    same turn as the release, so a tap decided just before it is taken into account."""
+    async with db.serialised() as conn:
+        rows = await conn.execute_fetchall(
+            "SELECT need_id FROM claims WHERE volunteer_id = ? AND released_at IS NULL"
+            " ORDER BY claimed_at, id",
+            (holder_id,),
+        )
+        held = tuple(int(row["need_id"]) for row in rows)
+        if len(held) != 1:
+            outcome = ReleaseOutcome.WHICH_ONE if held else ReleaseOutcome.NO_PAIRING
+            return ReleaseResult(outcome, None, choices=held)
+        need = await _need_in(conn, held[0])
+        own = need.holder_of(holder_id) if need is not None else None
+        assert need is not None and own is not None
+        async with db.begin(conn):
+            await _end_active_claim(conn, need, holder_id, "released", now, holder=own)
+            after = await _need_in(conn, need.id)
+    return ReleaseResult(ReleaseOutcome.RELEASED, after, previous=own, ended=(own,))
+
+
 async def release_claim(
     db: Database, claim_id: int, holder_id: int, now: datetime
 ) -> ReleaseResult:

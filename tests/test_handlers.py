@@ -776,6 +776,26 @@ async def test_a_release_delivered_before_a_tap_is_decided_before_it(harness):
     assert (await harness.service.need(1)).holder.user_id == 6, harness.answers()[-2:]
 
 
+async def test_a_release_with_no_number_delivered_before_a_tap_is_decided_before_it(harness):
+    card = await harness.post_card("Household")
+    alice, bob = user(5, "Alice"), user(6, "Bob")
+    await harness.tap_card(alice, card)
+    await harness.tap_card(bob, card)  # the need is now kept as settled
+    bot = harness.app.bot
+    release = message_update(bot, alice, private_chat(5), "/release")
+    bobs_tap = tap_update(bot, bob, claim_button(card), card.result["message_id"])
+    await asyncio.gather(harness.app.process_update(release), harness.app.process_update(bobs_tap))
+    assert (await harness.service.need(1)).holder.user_id == 6, harness.answers()[-1:]
+    assert harness.private_texts(5)[-1].startswith("You released need #1")
+    # Someone holding two is asked which; someone holding none is told so.
+    await harness.post_card("Second household")
+    await harness.tap_card(bob, harness.api.of("sendMessage")[-1])
+    await harness.private(bob, "/release")
+    assert "#1, #2" in harness.private_texts(6)[-1]
+    await harness.private(user(7, "Carol"), "/release")
+    assert harness.private_texts(7)[-1] == "You hold no needs."
+
+
 async def test_a_reassignment_delivered_before_a_tap_is_decided_before_it(harness):
     card = await harness.post_card("Household")
     alice, bob, carol = user(5, "Alice"), user(6, "Bob"), user(7, "Carol")
