@@ -1,5 +1,5 @@
-"""The command line: ``claimbot run``, ``demo``, ``export``, ``check``, ``purge`` (or
-``python -m bot``)."""
+"""The command line: ``claimbot run``, ``demo``, ``import``, ``export``, ``check``,
+``purge`` (or ``python -m bot``)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,13 @@ from urllib.parse import urlsplit
 from bot.config import EXAMPLE_TOKEN, TOKEN_ENV, Config, ConfigError, load_config
 from bot.domain import Group, Purged
 from bot.export import FORMATS, ExportFile, export_file
+from bot.i18n import t
+from bot.importing import ImportService
 from bot.logs import configure_logging
-from storage import people
+from bot.spreadsheet import SheetCheck, check_file, describe_all
+from storage import imports, people
 from storage.db import Database
+from storage.imports import ImportSource
 from storage.migrations import MIGRATIONS
 
 if TYPE_CHECKING:
@@ -80,6 +84,18 @@ def _parser() -> argparse.ArgumentParser:
         help="purge private details of needs closed longer than privacy.retention_days ago",
     )
     _config_option(purge)
+    load = commands.add_parser(
+        "import", help="check a spreadsheet of needs (CSV or .xlsx) and queue it for a group"
+    )
+    load.add_argument("file", type=Path, help="the spreadsheet (.csv or .xlsx)")
+    load.add_argument(
+        "--group", type=int, required=True, help="the group's chat id (claimbot check lists them)"
+    )
+    load.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
+    load.add_argument(
+        "--lang", choices=["zh", "en"], default=None, help="default: the config's language"
+    )
+    _config_option(load)
     return parser
 
 
@@ -374,6 +390,127 @@ def purge(path: Path | None) -> int:
     return 0
 
 
+# -- claimbot import ------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """A text bar on stderr: redrawn in place on a terminal; elsewhere (a pipe, a log) only
+    its last state is written, once a phase is done."""
+
+    WIDTH = 30
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.live = sys.stderr.isatty()
+        self.shown = -1
+        self.done = self.total = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+        step = done * 100 // total if total else 100
+        if self.live and step != self.shown:
+            self.shown = step
+            print(f"\r{self.text()}", end="", file=sys.stderr, flush=True)
+
+    def text(self) -> str:
+        filled = self.WIDTH * self.done // self.total if self.total else self.WIDTH
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        return f"{self.label:<10} [{bar}] {self.done}/{self.total}"
+
+    def finish(self) -> None:
+        print(f"\r{self.text()}" if self.live else self.text(), file=sys.stderr, flush=True)
+
+
+def print_sheet(sheet: SheetCheck, name: str, lang: str) -> None:
+    """What a check found: the counts, every problem and warning with its line."""
+    counts = {"needs": len(sheet.needs), "problems": len(sheet.problems)}
+    print(t(lang, "import_cli_checked", file=name, warnings=len(sheet.warnings), **counts))
+    for title, issues in (("problems", sheet.problems), ("warnings", sheet.warnings)):
+        if issues:
+            print(t(lang, f"import_cli_{title}"))
+            for line in describe_all(issues, lang):
+                print(f"  {line}")
+
+
+async def import_into(
+    config: Config, args: argparse.Namespace, lang: str, sheet: SheetCheck | None
+) -> int:
+    """The group, then (with a checked file) the plan or the import; the exit status."""
+    async with Database(config.database.path, config.database.synchronous) as db:
+        service = ImportService(db, config)
+        group = await service.group(args.group)
+        if group is None:
+            known = ", ".join(f'{g.chat_id} "{g.title}"' for g in await service_groups(db))
+            known = known or t(lang, "import_cli_no_groups")
+            print(t(lang, "import_cli_unknown_group", group=args.group, groups=known))
+            return 2
+        if sheet is None:
+            return 0
+        same = t(lang, "import_same_rule")
+        if args.dry_run:
+            plan = await service.plan(group.chat_id, sheet)
+            counts = {"new": len(plan.new), "skipped": len(plan.skipped), "boards": plan.boards}
+            print(t(lang, "import_cli_dry_run", group=group.title, same=same, **counts))
+            return 0
+        bar = ProgressBar(t(lang, "import_cli_writing"))
+        source = ImportSource(args.file.name)
+        per_board = config.posting.needs_per_board
+        result = await imports.write(
+            db, group.chat_id, sheet.needs, source, per_board, datetime.now(UTC), bar
+        )
+        bar.finish()
+    assert result is not None
+    counts = {"added": len(result.added), "skipped": len(result.skipped)}
+    print(
+        t(
+            lang,
+            "import_cli_done",
+            group=group.title,
+            boards=len(result.boards),
+            same=same,
+            **counts,
+        )
+    )
+    return 0
+
+
+async def service_groups(db: Database) -> list[Group]:
+    """The groups the bot knows."""
+    return await people.active_groups(db)
+
+
+def import_command(args: argparse.Namespace) -> int:
+    """Check a spreadsheet whole, then queue its needs for a group (``--dry-run``: only
+    check): 0 done, 1 the file has problems (nothing written), 2 it cannot start."""
+    try:
+        config = load_config(config_path(args.config))
+    except ConfigError as exc:
+        return refuse(str(exc), "config error: ")
+    configure_logging(config.logging.level, secrets=[config.token or ""])
+    lang = args.lang or config.language
+    database = config.database.path
+    if not database.is_file():
+        return refuse(f"database.path: {database}: no such database file", "config error: ")
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        return refuse(f"{args.file}: cannot read it ({exc.strerror or exc})")
+    try:
+        status = asyncio.run(import_into(config, args, lang, None))
+        if status:
+            return status
+        bar = ProgressBar(t(lang, "import_cli_checking"))
+        sheet = check_file(data, args.file.name, config.limits, bar)
+        bar.finish()
+        print_sheet(sheet, args.file.name, lang)
+        if not sheet.clean:
+            print(t(lang, "import_cli_not_written"))
+            return 1
+        return asyncio.run(import_into(config, args, lang, sheet))
+    except (sqlite3.Error, OSError) as exc:
+        return refuse(f"database.path: {unusable(database, exc)}", "config error: ")
+
+
 # -- claimbot check -------------------------------------------------------------------------
 
 
@@ -604,6 +741,8 @@ def main(argv: list[str] | None = None) -> int:
         return check(args.config)
     if args.command == "purge":
         return purge(args.config)
+    if args.command == "import":
+        return import_command(args)
     from bot.demo import main as demo_main
 
     return demo_main(lang=args.lang)

@@ -108,3 +108,32 @@ EDIT: Final = re.compile(r"^ed:([1-9]\d{0,11}):(summary|name|address|phone|healt
 def edit_data(need_id: int, field: str) -> str:
     """Callback data of a button under the /edit menu of a need."""
     return f"ed:{need_id}:{field}"
+
+
+# A spreadsheet import waiting in private chat: its buttons name the waiting file (a newer
+# file gets a new number, so an older message's buttons do nothing) and, to pick or confirm,
+# the group.
+IMPORT_GROUP: Final = re.compile(r"^ig:([1-9]\d{0,11}):(-?[1-9]\d{0,19})\Z")
+IMPORT_CONFIRM: Final = re.compile(r"^iy:([1-9]\d{0,11}):(-?[1-9]\d{0,19})\Z")
+IMPORT_CANCEL: Final = re.compile(r"^in:([1-9]\d{0,11})\Z")
+
+
+def import_group_data(pending_id: int, chat_id: int) -> str:
+    """Callback data of a group choice for a waiting import."""
+    return f"ig:{pending_id}:{chat_id}"
+
+
+def import_confirm_data(pending_id: int, chat_id: int) -> str:
+    """Callback data of Confirm under an import's summary, for the group it summarises."""
+    return f"iy:{pending_id}:{chat_id}"
+
+
+def import_cancel_data(pending_id: int) -> str:
+    """Callback data of Cancel for a waiting import."""
+    return f"in:{pending_id}"
+
+
+def parse_ids(pattern: re.Pattern[str], data: str | None) -> tuple[int, int] | None:
+    """The two numbers in ``data`` if it matches ``pattern`` exactly, else None."""
+    match = pattern.match(data) if data else None
+    return (int(match.group(1)), int(match.group(2))) if match else None

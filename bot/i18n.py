@@ -11,6 +11,7 @@ from typing import Final
 
 from bot.i18n_boards import BOARDS
 from bot.i18n_export import EXPORT
+from bot.i18n_import import IMPORT
 from bot.i18n_life import LIFE
 from bot.i18n_reminders import REMINDERS
 from bot.i18n_slots import SLOTS
@@ -471,7 +472,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
 
 
 # Each feature's strings live beside it; one catalog, and one key in one place only.
-for _part in (VISITS, REMINDERS, EXPORT, LIFE, BOARDS, SLOTS):
+for _part in (VISITS, REMINDERS, EXPORT, LIFE, BOARDS, SLOTS, IMPORT):
     assert not set(_part) & set(CATALOG), set(_part) & set(CATALOG)
     CATALOG.update(_part)
 

@@ -9,6 +9,7 @@ from handlers import (
     claims,
     common,
     export,
+    importing,
     life,
     posting,
     records,
@@ -34,5 +35,6 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     export.register(app)
     boards.register(app)
     slots.register(app)
+    importing.register(app)
     claims.register_fallbacks(app)
     common.register_fallbacks(app)

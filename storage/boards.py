@@ -164,9 +164,7 @@ async def progress_board(db: Database, chat_id: int) -> int | None:
     return None if row is None else int(row["message_id"])
 
 
-async def set_progress_board(
-    db: Database, chat_id: int, message_id: int, now: datetime
-) -> None:
+async def set_progress_board(db: Database, chat_id: int, message_id: int, now: datetime) -> None:
     """A group's progress board is now this message (a re-post replaces the old one)."""
     await db.execute(
         "INSERT INTO progress_boards (chat_id, message_id, posted_at) VALUES (?, ?, ?)"

@@ -308,4 +308,22 @@ MIGRATIONS: list[list[str]] = [
         BEGIN UPDATE needs SET version = version + 1 WHERE id = NEW.id; END
         """,
     ],
+    # 10: a spreadsheet sent to the bot in private chat, checked and waiting for the
+    # coordinator to pick a group and confirm; kept here so a restart in between loses
+    # nothing. The file itself is kept (it holds private details, like a draft does) and
+    # read again at the confirmation; the row goes once it is imported or cancelled.
+    # AUTOINCREMENT: the buttons name the row, and a newer file must never get an older
+    # file's number.
+    [
+        """
+        CREATE TABLE pending_imports (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id    INTEGER NOT NULL UNIQUE,
+            filename   TEXT NOT NULL,
+            data       BLOB NOT NULL,
+            chat_id    INTEGER,
+            created_at TEXT NOT NULL
+        )
+        """
+    ],
 ]

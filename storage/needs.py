@@ -424,9 +424,7 @@ async def set_slots(
             return refusal, need
         async with db.begin(conn):
             await conn.execute("UPDATE needs SET slots = ? WHERE id = ?", (slots, need_id))
-            await audit.record(
-                conn, now, coordinator_id, "slots_set", need_id, None, slots=slots
-            )
+            await audit.record(conn, now, coordinator_id, "slots_set", need_id, None, slots=slots)
             after = await _need_in(conn, need_id)
     return SlotsOutcome.SET, after
 

@@ -63,22 +63,40 @@ async def _insert_need(conn: Any, chat_id: int, board_id: int | None, row: NewNe
     cursor = await conn.execute(
         "INSERT INTO needs (chat_id, summary, created_by, created_at, board_id,"
         " fingerprint, category, area) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (chat_id, row.summary, COORDINATOR_ID, to_db_time(NOW), board_id, row.fingerprint,
-         row.category, row.area),
+        (
+            chat_id,
+            row.summary,
+            COORDINATOR_ID,
+            to_db_time(NOW),
+            board_id,
+            row.fingerprint,
+            row.category,
+            row.area,
+        ),
     )
     details = row.details
     await conn.execute(
         "INSERT INTO need_details (need_id, name, address, phone, health, notes)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        (cursor.lastrowid, details.name, details.address, details.phone, details.health,
-         details.notes),
+        (
+            cursor.lastrowid,
+            details.name,
+            details.address,
+            details.phone,
+            details.health,
+            details.notes,
+        ),
     )
 
 
 def rows(count: int, details: PrivateDetails | None = None) -> list[NewNeed]:
     return [
-        NewNeed(f"Household {i} <needs> rice & oil", details or private_details(),
-                category="elder", area="Dongfeng")
+        NewNeed(
+            f"Household {i} <needs> rice & oil",
+            details or private_details(),
+            category="elder",
+            area="Dongfeng",
+        )
         for i in range(1, count + 1)
     ]
 
@@ -199,7 +217,11 @@ def test_a_full_board_of_the_longest_summaries_and_names_fits_one_message():
 
 def test_progress_board_counts_bar_and_teams():
     progress = boards.Progress(
-        total=53, open=12, claimed=40, visited=20, closed=1,
+        total=53,
+        open=12,
+        claimed=40,
+        visited=20,
+        closed=1,
         teams=[boards.TeamTally("Branch <1>", 4, 2), boards.TeamTally("", 1, 0)],
         other_teams=3,
     )
