@@ -151,7 +151,10 @@ async def waiting_for(
         return None
     pattern = callbacks.IMPORT_CONFIRM if confirming else callbacks.IMPORT_GROUP
     ids = callbacks.parse_ids(pattern, query.data)
-    if ids is None or not service(context).is_coordinator(user.id):
+    if not service(context).is_coordinator(user.id):
+        await answer(query, t(context.lang, "not_coordinator"))
+        return None
+    if ids is None:
         await answer(query, t(context.lang, "answer_bad_button"))
         return None
     imports = importer(context)

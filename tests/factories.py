@@ -136,3 +136,24 @@ def tap_update(
     update = Update.de_json({"update_id": next(_update_ids), "callback_query": query}, bot)
     assert update is not None
     return update
+
+
+def document_update(
+    bot: Bot, sender: dict[str, Any], file_id: str, file_name: str, file_size: int
+) -> Update:
+    """A file (a document) sent to the bot in private chat."""
+    message = {
+        "message_id": next(_message_ids),
+        "date": int(time.time()),
+        "chat": private_chat(sender["id"]),
+        "from": sender,
+        "document": {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "file_size": file_size,
+        },
+    }
+    update = Update.de_json({"update_id": next(_update_ids), "message": message}, bot)
+    assert update is not None
+    return update

@@ -37,6 +37,7 @@ class FakeBotApi(BaseRequest):
     unreachable: set[int] = field(default_factory=set)
     fail: dict[str, tuple[int, str]] = field(default_factory=dict)
     migrated: dict[int, int] = field(default_factory=dict)  # old chat id -> supergroup's
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id -> what getFile serves
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     async def initialize(self) -> None:
@@ -59,6 +60,10 @@ class FakeBotApi(BaseRequest):
         connect_timeout: Any = DEFAULT_NONE,
         pool_timeout: Any = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a download of a file getFile named
+            file_id = url.rsplit("/", 1)[-1]
+            self.calls.append(Call("download", {"file_id": file_id}))
+            return (200, self.files[file_id]) if file_id in self.files else (404, b"")
         endpoint = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append(Call(endpoint, params))
@@ -88,6 +93,18 @@ class FakeBotApi(BaseRequest):
                     "can_join_groups": True,
                     "can_read_all_group_messages": False,
                     "supports_inline_queries": False,
+                }
+            )
+        if endpoint == "getFile":
+            file_id = str(params["file_id"])
+            if file_id not in self.files:
+                return 400, _error(400, "Bad Request: invalid file_id")
+            return 200, _ok(
+                {
+                    "file_id": file_id,
+                    "file_unique_id": f"u{file_id}",
+                    "file_size": len(self.files[file_id]),
+                    "file_path": f"documents/{file_id}",
                 }
             )
         if endpoint == "getUpdates":
