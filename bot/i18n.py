@@ -71,7 +71,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "/remind &lt;when&gt; &lt;text&gt;: a message to every claimer at a local time"
             " (private chat)\n"
             "/reminders: what is scheduled, with Cancel buttons (private chat)\n"
-            "/export [xlsx|csv]: the record as a file (private chat)"
+            "/export [xlsx|csv]: the record as a file (private chat)\n"
+            "Send me a .csv or .xlsx file of needs (private chat) to post a whole list"
         ),
         "zh": (
             "\n\n<b>协调员命令</b>\n"
@@ -86,7 +87,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "/reassign &lt;编号&gt; &lt;用户ID或@用户名&gt;：把需求交给某人\n"
             "/remind &lt;时间&gt; &lt;内容&gt;：在指定时间给所有认领人发消息（私聊）\n"
             "/reminders：已安排的提醒，可取消（私聊）\n"
-            "/export [xlsx|csv]：导出记录文件（私聊）"
+            "/export [xlsx|csv]：导出记录文件（私聊）\n"
+            "私聊发给我 .csv 或 .xlsx 需求表格，即可批量发布"
         ),
     },
     "unknown_command": {
