@@ -76,9 +76,11 @@ async def document_received(update: Update, context: Context) -> None:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None or message.document is None:
         return
-    lang = context.lang
+    lang, svc = context.lang, service(context)
     name = message.document.file_name or ""
-    if not service(context).is_coordinator(user.id):
+    if svc.is_coordinator(user.id) and await svc.draft(user.id) is not None:
+        return  # a need is being written: the form answers (text, or /cancel first)
+    if not svc.is_coordinator(user.id):
         await reply(update, t(lang, "import_not_coordinator"))
     elif PurePath(name).suffix.lower() not in (*SUFFIXES, ".xls"):
         await reply(update, t(lang, "import_file_type"))

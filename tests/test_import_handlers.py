@@ -193,3 +193,13 @@ async def test_a_restart_between_file_and_confirm_loses_nothing(config: Config):
         assert await count(second, "needs") == 53
         assert "posted 0 of 53 needs" in last_text(second)
         assert runtime.SERVICE in second.app.bot_data
+
+
+async def test_a_file_during_the_post_form_is_left_to_the_form(harness):
+    await harness.private(COORDINATOR, "/post")
+    await send_file(harness, DRIVE.read_bytes(), "drive_en.csv")
+    assert last_text(harness) == "Please answer with text, or /cancel."
+    assert harness.api.of("getFile") == []
+    await harness.private(COORDINATOR, "/cancel")
+    await send_file(harness, DRIVE.read_bytes(), "drive_en.csv")
+    assert "53 needs, all fine" in last_text(harness)
