@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
@@ -19,6 +19,8 @@ from storage.db import Database, from_db_time, to_db_time
 
 # needs.created_by of an import from the command line, which no Telegram user made.
 COMMAND_LINE = 0
+# A file left waiting this long is dropped when the next one comes: it holds private details.
+PENDING_KEPT = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,9 +210,13 @@ async def keep_pending(
     db: Database, user_id: int, filename: str, data: bytes, now: datetime
 ) -> int:
     """Keep a checked file until its coordinator confirms; it replaces any older one of
-    theirs (whose buttons then do nothing). Returns its number, for the buttons."""
+    theirs (whose buttons then do nothing), and files anyone left waiting longer than
+    ``PENDING_KEPT`` go. Returns its number, for the buttons."""
     async with db.transaction() as conn:
-        await conn.execute("DELETE FROM pending_imports WHERE user_id = ?", (user_id,))
+        await conn.execute(
+            "DELETE FROM pending_imports WHERE user_id = ? OR created_at < ?",
+            (user_id, to_db_time(now - PENDING_KEPT)),
+        )
         cursor = await conn.execute(
             "INSERT INTO pending_imports (user_id, filename, data, created_at)"
             " VALUES (?, ?, ?, ?)",

@@ -9,7 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.config import LimitsConfig
@@ -107,6 +107,14 @@ async def test_a_waiting_file_is_imported_once(db: Database):
     # A newer file never takes an older one's number.
     newer = await imports.keep_pending(db, 7, "b.csv", b"x", NOW)
     assert newer > pending_id
+
+
+async def test_a_file_left_waiting_a_week_goes_when_the_next_comes(db: Database):
+    old = await imports.keep_pending(db, 7, "old.csv", b"x", NOW)
+    recent = await imports.keep_pending(db, 8, "recent.csv", b"x", NOW + timedelta(days=6))
+    await imports.keep_pending(db, 9, "new.csv", b"x", NOW + timedelta(days=7, seconds=1))
+    assert await imports.pending(db, old, 7) is None
+    assert await imports.pending(db, recent, 8) is not None
 
 
 # -- claimbot import as a process ----------------------------------------------------------
