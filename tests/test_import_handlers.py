@@ -84,7 +84,7 @@ async def test_file_group_summary_confirm_writes_the_outbox_and_a_progress_messa
     await tap(harness, confirm[1])
     assert await count(harness, "needs") == 53 and await count(harness, "boards") == 7
     progress = harness.api.of("sendMessage")[-1]
-    assert "posted 0 of 53 needs" in progress.params["text"]
+    assert "Posting to the group: <b>0 of 53</b> needs are up." in progress.params["text"]
     record = await harness.service.db.fetch_one(
         "SELECT created_by, report_chat_id, report_message_id, source FROM imports"
     )
@@ -101,8 +101,7 @@ async def test_file_group_summary_confirm_writes_the_outbox_and_a_progress_messa
     await tap(harness, confirm[1])
     assert await count(harness, "needs") == 53
     assert "no longer waiting" in harness.last_answer()["text"]
-    # Nothing private went anywhere but the coordinator's own chat, and nothing to the group.
-    assert harness.api.texts_to(GROUP_ID) == []
+    # No household's private details went anywhere (the poster may be posting the boards).
     assert "Hu Guilan" not in harness.api.everything_sent()
 
 
@@ -191,7 +190,7 @@ async def test_a_restart_between_file_and_confirm_loses_nothing(config: Config):
         assert await count(second, "needs") == 0
         await tap(second, confirm)
         assert await count(second, "needs") == 53
-        assert "posted 0 of 53 needs" in last_text(second)
+        assert "<b>0 of 53</b> needs are up" in last_text(second)
         assert runtime.SERVICE in second.app.bot_data
 
 
