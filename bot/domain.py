@@ -96,6 +96,7 @@ class NewNeed:
     category: str | None = None
     area: str | None = None
     line: int | None = None
+    slots: int = 1  # how many volunteers it takes
 
     @property
     def fingerprint(self) -> str:

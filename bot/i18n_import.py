@@ -79,6 +79,10 @@ IMPORT: Final[dict[str, dict[str, str]]] = {
         "en": "{column} is {length} characters long; at most {limit}.",
         "zh": "“{column}”有 {length} 个字，最多 {limit} 个。",
     },
+    "import_issue_bad_slots": {
+        "en": "{column} must be a whole number of volunteers from 1 to {most}.",
+        "zh": "{column}应为 1 到 {most} 之间的整数（需要的志愿者人数）。",
+    },
     "import_issue_bad_phone": {
         "en": (
             "{column} is not a phone number (7 to 15 digits each). If Excel shows it as "

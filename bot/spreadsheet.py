@@ -19,7 +19,7 @@ from pathlib import PurePath
 from typing import Final
 
 from bot.config import LimitsConfig
-from bot.domain import NewNeed, PrivateDetails
+from bot.domain import MAX_SLOTS, NewNeed, PrivateDetails
 from bot.i18n import t
 from bot.privacy import find_private_data
 from bot.service import clean_text
@@ -46,6 +46,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "notes": ("notes", "备注", "note"),
     "category": ("category", "类别", "类型"),
     "area": ("area", "社区", "neighbourhood", "neighborhood", "区域"),
+    "slots": ("slots", "places", "名额", "人数"),
 }
 PUBLIC_COLUMNS: Final = ("summary", "category", "area")
 DETAIL_COLUMNS: Final = ("name", "address", "phone", "health", "notes")
@@ -332,6 +333,7 @@ def check_row(
         category=values.get("category") or None,
         area=values.get("area") or None,
         line=line,
+        slots=int(values.get("slots") or 1),
     )
 
 
@@ -341,6 +343,9 @@ def value_problem(
     """What is wrong with one cell, as a kind and its words' values, or None."""
     if not text:
         return None
+    if name == "slots":
+        good = text.isdecimal() and 1 <= int(text) <= MAX_SLOTS
+        return None if good else ("bad_slots", {"most": MAX_SLOTS})
     limit = {
         "summary": limits.summary_max_length,
         "category": LABEL_MAX_LENGTH,

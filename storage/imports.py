@@ -155,9 +155,9 @@ async def _write_needs(
             boards.append(cursor.lastrowid)
         cursor = await conn.execute(
             "INSERT INTO needs (chat_id, summary, created_by, created_at, fingerprint,"
-            " category, area, board_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " category, area, board_id, slots) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (chat_id, need.summary, created_by, at, need.fingerprint, need.category,
-             need.area, boards[-1]),
+             need.area, boards[-1], need.slots),
         )  # fmt: skip
         need_id = cursor.lastrowid
         assert need_id is not None

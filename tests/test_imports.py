@@ -257,3 +257,10 @@ async def test_cli_writes_while_the_bot_has_the_database_open(tmp_path: Path) ->
         # The bot's own connection sees the outbox the other process wrote.
         rows = await db.fetch_all("SELECT id FROM boards WHERE message_id IS NULL")
         assert len(rows) == 7
+
+
+async def test_an_imported_need_for_several_takes_its_places(db) -> None:
+    sheet = check_file(b"summary,slots\nSpring cleaning,3\n", "drive.csv", LimitsConfig())
+    assert await imports.write(db, GROUP_ID, sheet.needs, ImportSource("drive.csv"), 8, NOW)
+    (need,) = await needs.select(db, "1 ORDER BY n.id")
+    assert (need.slots, need.full, need.state.value) == (3, False, "open")

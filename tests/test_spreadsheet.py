@@ -246,3 +246,12 @@ def test_a_long_list_of_problems_fits_a_budget_with_a_count_of_the_rest() -> Non
     assert sum(len(line) + 1 for line in lines) <= 1000
     shown = len(lines) - 1
     assert lines[-1] == f"...and {300 - shown} more"
+
+
+def test_a_places_column_sets_how_many_volunteers_a_need_takes() -> None:
+    sheet = check_csv("摘要,名额\n大扫除，需要三人,3\n买米,\n")
+    assert sheet.clean
+    assert [need.slots for need in sheet.needs] == [3, 1]
+    dirty = check_csv("summary,slots\nCleaning,0\nCleaning again,three\nMore,21\n")
+    assert kinds(dirty.problems) == [(2, "bad_slots"), (3, "bad_slots"), (4, "bad_slots")]
+    assert "from 1 to 20" in describe(dirty.problems[0], "en")
