@@ -155,7 +155,7 @@ class Schedule:
         return datetime.fromtimestamp(moment, self.tz).strftime("%H:%M:%S")
 
 
-def plan_schedule(lang: str, households: int, now: float) -> Schedule:
+def plan_schedule(lang: str, now: float) -> Schedule:
     """A holiday tomorrow whose reminder (1 day before, at send_at) and the unclaimed digest
     fall due a few seconds after the demo expects the claims, visits and first follow-ups."""
     tz = ZoneInfo(TIMEZONE)
@@ -333,9 +333,9 @@ class BotProcess:
         return text.splitlines()[-lines:]
 
 
-def prepare_bot(emu: BotApiEmulator, folder: Path, lang: str, households: int) -> BotProcess:
+def prepare_bot(emu: BotApiEmulator, folder: Path, lang: str) -> BotProcess:
     """The schedule, the config (checked here, so a mistake shows at once) and the process."""
-    schedule = plan_schedule(lang, households, time.time())
+    schedule = plan_schedule(lang, time.time())
     bot = BotProcess(emu, schedule, folder)
     data = demo_config(emu.base_url, bot.database, lang, schedule)
     config_of(data)
@@ -2110,7 +2110,7 @@ async def run_demo(lang: str, out: TextIO, households: int = 53, seed: int = 7) 
     )
     with tempfile.TemporaryDirectory(prefix="claimbot-demo-") as tmp:
         async with BotApiEmulator(token=TOKEN, bot_username=BOT_USERNAME, limits=limits) as emu:
-            bot = prepare_bot(emu, Path(tmp), lang, households)
+            bot = prepare_bot(emu, Path(tmp), lang)
             out.write(
                 story.words(
                     f"claimbot demo: the real bot on a local Bot API emulator at {emu.base_url}\n"
