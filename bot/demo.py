@@ -814,11 +814,16 @@ async def first_tap_wins(story: Story, stage: Stage) -> None:
     used = revisions(emu, GROUP_ID) - stage.group_before
     story.note(
         story.words(
-            f"the boards showed the final holders {behind:.1f} s after the last tap was answered,"
-            f" with {used} edits in the group for {len(stage.taps)} taps",
-            f"最后一次点击得到回应后 {behind:.1f} 秒，看板显示最终认领人；"
-            f"{len(stage.taps)} 次点击，群里只编辑了 {used} 次",
+            f"the boards showed the final holders {behind:.1f} s after the last tap was answered",
+            f"最后一次点击得到回应后 {behind:.1f} 秒，看板显示最终认领人",
         )
+    )
+    story.check(
+        used < len(stage.first_tap),
+        story.words(
+            f"the rush's {len(stage.first_tap)} claims cost {used} edits, not one each",
+            f"这次抢认领的 {len(stage.first_tap)} 个认领只用了 {used} 次编辑，而不是每个一次",
+        ),
     )
     await progress_board_current(story, stage)
     story.check(
