@@ -3,7 +3,8 @@
 Nothing here is staged: the real python-telegram-bot Application, in a process of its own,
 polls the emulator over HTTP on loopback, with a real SQLite file and its real reminder job,
 and simulated coordinators and volunteers act through the emulator as people would in
-Telegram. Midway the bot's process is killed and started again on the same database. Every
+Telegram: the coordinator sends the office's spreadsheet to the bot, the office runs
+``claimbot import`` beside it on the same database, volunteers tap on the boards. Midway the bot's process is killed and started again on the same database. Every
 step is checked; a failed check makes the demo exit non-zero. Telegram's flood limits are
 scaled up (the same factor for the emulator and the bot) and the reminders come seconds apart
 rather than days, so the story finishes in under a minute.
