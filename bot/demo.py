@@ -4,10 +4,11 @@ Nothing here is staged: the real python-telegram-bot Application, in a process o
 polls the emulator over HTTP on loopback, with a real SQLite file and its real reminder job,
 and simulated coordinators and volunteers act through the emulator as people would in
 Telegram: the coordinator sends the office's spreadsheet to the bot, the office runs
-``claimbot import`` beside it on the same database, volunteers tap on the boards. Midway the bot's process is killed and started again on the same database. Every
-step is checked; a failed check makes the demo exit non-zero. Telegram's flood limits are
-scaled up (the same factor for the emulator and the bot) and the reminders come seconds apart
-rather than days, so the story finishes in under a minute.
+``claimbot import`` beside it on the same database, volunteers tap on the boards. Midway the
+bot's process is killed and started again on the same database. Every step is checked; a
+failed check makes the demo exit non-zero. Telegram's flood limits are scaled up (the same
+factor for the emulator and the bot) and the reminders come seconds apart rather than days,
+so the story finishes in under a minute.
 """
 
 from __future__ import annotations
@@ -660,7 +661,7 @@ async def boards_in_the_group(story: Story, stage: Stage) -> None:
 async def coordinator_sees_it_posted(story: Story, stage: Stage) -> None:
     """The coordinator's one progress message, edited until every need is up."""
     emu, lang, households = stage.emu, story.lang, len(stage.rows)
-    started = pattern(lang, "import_progress", group=CUT, posted=CUT, total=households)
+    started = pattern(lang, "import_posting", posted=CUT, total=households, bar=CUT)
     done = pattern(lang, "import_posted", total=households, bar=CUT)
     message = await waited_message(emu, COORDINATOR_ID, lambda m: bool(done.match(text_of(m))))
     if message is not None:
