@@ -674,8 +674,8 @@ async def coordinator_sees_it_posted(story: Story, stage: Stage) -> None:
     story.check(
         message is not None and reports == [message] and message.edit_count >= 1,
         story.words(
-            f"the coordinator watched one message count up to all {households}",
-            f"协调员看到同一条消息逐步更新到全部 {households} 条",
+            f"the coordinator's one progress message was edited to say all {households} are up",
+            f"协调员的同一条进度消息已更新为全部 {households} 条已发布",
         ),
     )
 
