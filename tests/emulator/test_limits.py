@@ -11,6 +11,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.emulator import BotApiEmulator, Clock, Limits
+from bot.emulator.timing import FloodControl
 
 
 @pytest.fixture
@@ -81,3 +82,19 @@ async def test_python_telegram_bot_rate_limiter_waits_out_a_429() -> None:
             assert time.monotonic() - started >= 0.9
         assert emu.count("sendMessage", 429) == 1
         assert [m.text for m in alice.private_messages()] == ["one", "two"]
+
+
+def test_time_scale_shortens_the_windows_not_the_counts() -> None:
+    # Ten times faster: 3 a group's "minute" of 6 s, 30 in a "second" of 0.1 s.
+    flood = FloodControl(Limits(group_per_minute=3, time_scale=10))
+    for at in (100.0, 101.0, 102.0):
+        assert flood.retry_after(-100, True, at) is None
+        flood.record(-100, at)
+    assert flood.retry_after(-100, True, 103.0) == 3  # the first leaves the window at 106
+    assert flood.retry_after(-100, True, 106.0) is None
+    for n in range(30):
+        flood.record(1, 200.0 + n / 1000)
+    assert flood.retry_after(2, False, 200.05) == 1  # whole seconds, as Telegram says
+    assert flood.retry_after(2, False, 200.1) is None
+    with pytest.raises(ValueError, match="time_scale"):
+        Limits(time_scale=0)
