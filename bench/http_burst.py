@@ -192,9 +192,24 @@ async def bot_running(subject: Subject, spec: BotSpec, same_process: bool) -> As
         command = ["-m", "bench.http_burst", "--reference-child", json.dumps(asdict(spec))]
         cwd = HERE
     else:
-        overrides = json.dumps(spec.product_overrides())
-        command = ["-c", PRODUCT_CHILD, str(subject.root), overrides]
+        command = product_command(subject.root, spec.product_overrides())
         cwd = subject.root
+    async with child_running(subject.label, command, cwd):
+        yield
+
+
+def product_command(root: Path, overrides: dict[str, Any]) -> list[str]:
+    """The interpreter's arguments that run the product of checkout ``root`` (long polling,
+    ``make_config(directory, **rest)`` from ``overrides``) in a process for ``child_running``."""
+    return ["-c", PRODUCT_CHILD, str(root), json.dumps(overrides)]
+
+
+@contextlib.asynccontextmanager
+async def child_running(
+    label: str, command: Sequence[str], cwd: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """A Python process (``command``: its arguments) that prints READY once it serves, runs
+    until its stdin is closed at the end of the block, and must then exit with 0."""
     # The child's own directory comes first on its path, whatever this shell exported.
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSAFEPATH")}
     process = await asyncio.create_subprocess_exec(
@@ -209,12 +224,12 @@ async def bot_running(subject: Subject, spec: BotSpec, same_process: bool) -> As
     try:
         line = await asyncio.wait_for(process.stdout.readline(), 30)
         if line.decode().strip() != READY:
-            raise RuntimeError(f"{subject.label} did not start: {line!r}")
-        yield
+            raise RuntimeError(f"{label} did not start: {line!r}")
+        yield process
     finally:
         process.stdin.close()
         if await asyncio.wait_for(process.wait(), 60) != 0:
-            raise RuntimeError(f"{subject.label} exited with {process.returncode}")
+            raise RuntimeError(f"{label} exited with {process.returncode}")
 
 
 @dataclass
