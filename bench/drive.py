@@ -197,16 +197,16 @@ def rush(volunteers: int, taps: int, needs: int, within: float, seed: int) -> Ru
     return Rush(chosen, tuple(at), volunteers)
 
 
-def expected_holders(taps: Sequence[Tap], max_open: int = MAX_OPEN_CLAIMS) -> dict[int, int]:
-    """Who must hold each need after these taps in this order: its first tapper, unless they
-    already held ``max_open`` needs by then (then the next one)."""
-    holders: dict[int, int] = {}
+def winning_taps(taps: Sequence[Tap], max_open: int = MAX_OPEN_CLAIMS) -> dict[int, int]:
+    """The tap (its index) that must win each need, in this order of delivery: the need's
+    first tap, unless its volunteer already held ``max_open`` needs by then (then the next)."""
+    winners: dict[int, int] = {}
     held: Counter[int] = Counter()
-    for tap in taps:
-        if tap.need_id not in holders and held[tap.user_id] < max_open:
-            holders[tap.need_id] = tap.user_id
+    for i, tap in enumerate(taps):
+        if tap.need_id not in winners and held[tap.user_id] < max_open:
+            winners[tap.need_id] = i
             held[tap.user_id] += 1
-    return holders
+    return winners
 
 
 def volunteer_name(user_id: int) -> str:
@@ -338,6 +338,8 @@ class DriveRun:
     used: Counter[str]  # group messages by kind, the whole run
     rush_used: Counter[str]  # from the first tap on
     current_after: float = float("nan")  # s from the last tap until the group is current
+    current_after_claim: float = float("nan")  # the same from the last winning tap
+    last_claim: float = float("nan")  # s from the first tap to the last winning one
     taps: int = 0
     tapped: int = 0  # needs that drew a tap
     first_come: int = 0
@@ -489,11 +491,15 @@ async def claim_rush(
     clock = emu.clock.now
     begin = time.perf_counter()
     rush_start = clock()
+    tapped_at = []
     for tap, at in zip(plan.taps, plan.at, strict=True):
         await asyncio.sleep(max(0.0, begin + at - time.perf_counter()))
         message = emu.find_message({"chat": {"id": GROUP_ID}, "message_id": carriers[tap.need_id]})
         emu.tap(people[tap.user_id], message, f"c:{tap.need_id}")
-    last_tap = clock()
+        tapped_at.append(clock())
+    last_tap = tapped_at[-1]
+    winners = winning_taps(plan.taps)
+    last_claim = max(tapped_at[i] for i in winners.values())
     await until(lambda: len(answered) + sum(refused.values()) >= len(plan.taps), 60, "answers")
     emu.on_call = None
     holders: dict[int, int] = {}
@@ -513,8 +519,10 @@ async def claim_rush(
         and int(call.params["message_id"]) in set(carriers.values())
     ]
     run.current_after = max(0.0, max(edits, default=last_tap) - last_tap)
+    run.current_after_claim = max(0.0, max(edits, default=last_claim) - last_claim)
+    run.last_claim = last_claim - rush_start
     run.rush_used = Counter(kind for kind, c in group_messages(emu.calls) if c.time >= rush_start)
-    expected = expected_holders(plan.taps)
+    expected = {need: plan.taps[i].user_id for need, i in winners.items()}
     run.taps = len(plan.taps)
     run.tapped = len(expected)
     run.first_come = sum(1 for need, who in expected.items() if holders.get(need) == who)
@@ -584,6 +592,7 @@ def drive_table(runs: dict[str, list[DriveRun]]) -> str:
                 used(first),
                 spread([r.rush_used["edit"] for r in found], "{:.0f}"),
                 spread([r.current_after for r in found]),
+                spread([r.current_after_claim for r in found]),
                 max(r.too_many for r in found),
                 max(r.private_too_many for r in found),
                 f"{min(r.first_come for r in found)}/{first.tapped}",
@@ -597,6 +606,7 @@ def drive_table(runs: dict[str, list[DriveRun]]) -> str:
             "of them (first run)",
             "edits from the first tap",
             "current after last tap s",
+            "current after last claim s",
             "429s group (worst)",
             "429s private (worst)",
             "first come (worst)",
@@ -666,7 +676,9 @@ def goals(runs: dict[str, list[DriveRun]]) -> list[tuple[str, bool, str]]:
 
 def print_run(run: DriveRun, tag: str) -> None:
     tail = (
-        f"; last tap to current {run.current_after:.1f} s, first come "
+        f"; last claim at {run.last_claim:.1f} s of the rush, current"
+        f" {run.current_after_claim:.1f} s after it, {run.current_after:.1f} s after the last"
+        f" tap; first come "
         f"{run.first_come}/{run.tapped}"
         if run.taps
         else f"; bot peak {run.bot_peak / 2**20:.0f} MB, import peak {run.cli.peak / 2**20:.0f} MB"
