@@ -30,8 +30,8 @@ runs as a third process, writing the same file while the bot runs.
    most) and the outbox's 1 s poll are not scaled; a board import edits nothing until it is
    posted, and the time until the first message is reported as measured.
 
-    python -m bench.drive                  # 3 repeats, about 25 minutes
-    python -m bench.drive --repeats 1      # about 8 minutes
+    python -m bench.drive                  # 3 repeats, then 1,000 needs: about 27 minutes
+    python -m bench.drive --repeats 1 --big 0   # about 7 minutes
     python -m bench.drive --quick          # a smoke run: limits scaled 10x, 200 needs, ~2 min
 """
 
@@ -604,7 +604,7 @@ def drive_table(runs: dict[str, list[DriveRun]]) -> str:
             "all claimable s",
             "group messages (each run)",
             "of them (first run)",
-            "edits from the first tap",
+            "edits in the rush, until current",
             "current after last tap s",
             "current after last claim s",
             "429s group (worst)",
