@@ -771,7 +771,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a smoke run: 1 repeat, the drive's time x10, 200 needs x60 (not for the record)",
+        help="a smoke run, not for the record: 1 repeat, the drive's time x10, 200 needs x60"
+        " (these win over --repeats, --drive-speedup, --big and --speedup)",
     )
     parser.add_argument("--dir", help="where the temporary databases go (a real disk)")
     args = parser.parse_args(argv)
