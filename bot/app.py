@@ -22,6 +22,7 @@ from bot.i18n import LANGUAGES
 from bot.pacing import PacedRateLimiter
 from bot.reminders import ReminderService
 from bot.service import PairingService, utc_now
+from bot.teams import TeamService
 from bot.visits import VisitService
 from storage.db import Database
 
@@ -33,7 +34,7 @@ COMMANDS = {
         ("visit", "Log a visit"),
         ("status", "Open and claimed needs"),
         ("release", "Give up a pairing"),
-        ("team", "The team you claim for"),
+        ("team", "Pick the team you claim for"),
         ("lang", "中文 / English"),
         ("help", "What I can do"),
     ],
@@ -42,7 +43,7 @@ COMMANDS = {
         ("visit", "记录走访"),
         ("status", "待认领与已认领"),
         ("release", "放弃结对"),
-        ("team", "我代表的支部或队伍"),
+        ("team", "选择我代表的支部或队伍"),
         ("lang", "中文 / English"),
         ("help", "使用说明"),
     ],
@@ -118,6 +119,9 @@ def build_application(
         app.bot_data[runtime.VISITS] = VisitService(db, config, clock)
         app.bot_data[runtime.REMINDERS] = ReminderService(db, config, clock)
         app.bot_data[runtime.CARDS] = keeper
+        team_service = TeamService(db, config, clock)
+        await team_service.load_config()
+        app.bot_data[runtime.TEAMS] = team_service
         log.info("started as @%s", app.bot.username)
         await set_commands(app)
         # In the background: at 20 cards a minute per group, waiting here would hold back

@@ -137,3 +137,15 @@ def parse_ids(pattern: re.Pattern[str], data: str | None) -> tuple[int, int] | N
     """The two numbers in ``data`` if it matches ``pattern`` exactly, else None."""
     match = pattern.match(data) if data else None
     return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+# A team in the /team picker names the team by id; 0 is "no team". A removed or unknown team
+# changes nothing.
+PICK_TEAM: Final = re.compile(r"^tm:(0|[1-9]\d{0,11})\Z")
+# The deep link that opens /team's picker (a tap refused for want of a team carries it).
+TEAM_LINK: Final = "team"
+
+
+def pick_team_data(team_id: int | None) -> str:
+    """Callback data of a team in the /team picker (None: the No team button)."""
+    return f"tm:{team_id or 0}"

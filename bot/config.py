@@ -27,6 +27,14 @@ from pydantic import (
     model_validator,
 )
 
+from bot.domain import (
+    MAX_TEAMS,
+    TEAM_NAME_MAX_LENGTH,
+    clean_team_name,
+    team_key,
+    team_name_problem,
+)
+
 TOKEN_ENV = "CLAIMBOT_TOKEN"
 WEBHOOK_SECRET_ENV = "CLAIMBOT_WEBHOOK_SECRET"
 # The ports Telegram itself delivers webhooks to (a self-hosted Bot API server takes any).
@@ -38,6 +46,13 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+
+
+_TEAM_NAME_PROBLEMS = {
+    "team_name_empty": "a team name cannot be empty",
+    "team_name_too_long": f"a team name has at most {TEAM_NAME_MAX_LENGTH} characters",
+    "team_name_reserved": "add, remove and - cannot be team names (/team takes them)",
+}
 
 
 class ConfigError(Exception):
@@ -234,6 +249,10 @@ class LimitsConfig(_Frozen):
     """Limits a coordinator can set."""
 
     max_open_claims_per_volunteer: int = Field(3, ge=1, le=1000)
+    # The most needs one team may hold at once (null: no limit).
+    max_open_claims_per_team: int | None = Field(None, ge=1, le=100_000)
+    # Whether a volunteer must pick a team before claiming (while any team exists).
+    require_team: bool = False
     summary_max_length: int = Field(500, ge=20, le=3000)
     detail_max_length: int = Field(500, ge=20, le=3000)
 
@@ -372,6 +391,8 @@ class Config(_Frozen):
     posting: PostingConfig = PostingConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     logging: LoggingConfig = LoggingConfig()
+    # Teams volunteers pick from, besides those coordinators add with /team add.
+    teams: tuple[str, ...] = ()
 
     @field_validator("coordinators", mode="before")
     @classmethod
@@ -384,6 +405,29 @@ class Config(_Frozen):
             if isinstance(item, bool) or not isinstance(item, int) or item <= 0:
                 raise ValueError(f"{item!r} is not a Telegram user id (a positive number)")
         return frozenset(value)
+
+    @field_validator("teams", mode="before")
+    @classmethod
+    def _team_names(cls, value: Any) -> Any:
+        if value is None:
+            return ()
+        if not isinstance(value, list | tuple):
+            raise ValueError('must be a list of team names, e.g. ["Party Branch 1"]')
+        names, keys = [], set()
+        for item in value:
+            if not isinstance(item, str):
+                raise ValueError(f"{item!r} is not a team name (write it as text)")
+            name = clean_team_name(item)
+            problem = team_name_problem(name)
+            if problem is not None:
+                raise ValueError(f"{item!r}: {_TEAM_NAME_PROBLEMS[problem]}")
+            if team_key(name) in keys:
+                raise ValueError(f"{name!r} is listed twice")
+            keys.add(team_key(name))
+            names.append(name)
+        if len(names) > MAX_TEAMS:
+            raise ValueError(f"{len(names)} teams; at most {MAX_TEAMS}")
+        return tuple(names)
 
     @field_validator("timezone")
     @classmethod

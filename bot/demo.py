@@ -196,6 +196,8 @@ def demo_config(base_url: str, database: Path, lang: str, schedule: Schedule) ->
         "coordinators": list(COORDINATOR_IDS),
         "timezone": TIMEZONE,
         "language": lang,
+        # The party branches and teams volunteers pick from (/team <name> picks one).
+        "teams": TEAMS_ZH if lang == "zh" else TEAMS_EN,
         "reminders": {
             "follow_up_after": f"{FOLLOW_UP}s",
             "check_every": f"{CHECK_EVERY}s",

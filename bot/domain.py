@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import unicodedata
 from dataclasses import dataclass, fields
 from datetime import datetime
 
@@ -41,8 +42,9 @@ class Person:
     username: str | None
     language: str | None
     language_code: str | None
-    team: str | None
+    team: str | None  # the name of the team they claim for, None: no team
     started_bot: bool
+    team_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +207,8 @@ class ClaimOutcome(enum.StrEnum):
     ALREADY_YOURS = "already_yours"
     TAKEN = "taken"
     LIMIT_REACHED = "limit_reached"
+    NO_TEAM = "no_team"  # limits.require_team, teams exist, and the tapper picked none
+    TEAM_LIMIT_REACHED = "team_limit_reached"
     NOT_FOUND = "not_found"
     CLOSED = "closed"
     WRONG_CARD = "wrong_card"  # the tapped message is not this need's card (forged data)
@@ -218,14 +222,30 @@ class CardRef:
     message_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class TeamCheck:
+    """What the claim rule knows of the tapper's team, read with the need in the same read."""
+
+    team_id: int | None  # the team the tapper claims for (None: none)
+    open_claims: int  # open claims recorded for that team
+    max_open_claims: int | None = None  # limits.max_open_claims_per_team (None: no limit)
+    team_required: bool = False  # limits.require_team, and at least one team exists
+
+
 def claim_outcome(
-    need: Need | None, tapper_id: int, open_claims: int, max_open_claims: int, card: CardRef | None
+    need: Need | None,
+    tapper_id: int,
+    open_claims: int,
+    max_open_claims: int,
+    card: CardRef | None,
+    team: TeamCheck | None = None,
 ) -> ClaimOutcome:
     """The claim rule: what a tap on ``card`` does to ``need`` as it stands now.
 
     The caller decides taps one at a time in the order they came, so the first tap on an
     open need wins. A tap counts only from the need's own card: button data can be forged,
     and a claim from any other message would hand a stranger the household's details.
+    A volunteer's own limit comes before their team's: it is the one they can act on.
     """
     if need is None:
         return ClaimOutcome.NOT_FOUND
@@ -242,6 +262,15 @@ def claim_outcome(
         return ClaimOutcome.TAKEN
     if open_claims >= max_open_claims:
         return ClaimOutcome.LIMIT_REACHED
+    if team is not None and team.team_id is None and team.team_required:
+        return ClaimOutcome.NO_TEAM
+    if (
+        team is not None
+        and team.team_id is not None
+        and team.max_open_claims is not None
+        and team.open_claims >= team.max_open_claims
+    ):
+        return ClaimOutcome.TEAM_LIMIT_REACHED
     return ClaimOutcome.WON
 
 
@@ -254,6 +283,7 @@ class ClaimResult:
     need: Need | None
     open_claims: int = 0
     tapper: Person | None = None
+    team_open_claims: int = 0  # the open claims of the tapper's team, as read
 
 
 class ReleaseOutcome(enum.StrEnum):
@@ -454,3 +484,80 @@ class Purged:
 
     needs: int
     visits: int
+
+
+# A team's name shows on cards and buttons: one line, short enough for a button.
+TEAM_NAME_MAX_LENGTH = 60
+# What /team takes as a coordinator's word or as "no team", so never a team's name.
+TEAM_RESERVED_NAMES = frozenset({"add", "remove", "-"})
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    """A team volunteers claim for (a party branch, a volunteer team), as coordinators set it.
+
+    ``in_config``: listed in the config's ``teams:``, so only the config file removes it.
+    """
+
+    id: int
+    name: str
+    in_config: bool = False
+    members: int = 0
+    open_claims: int = 0
+
+
+def clean_team_name(text: str) -> str:
+    """A team's name as typed, on one line: control and format characters dropped (they
+    garble cards and buttons, or hide a name inside another), spaces collapsed."""
+    spaced = (" " if ch.isspace() or unicodedata.category(ch)[0] == "Z" else ch for ch in text)
+    return " ".join("".join(ch for ch in spaced if unicodedata.category(ch)[0] != "C").split())
+
+
+def team_key(name: str) -> str:
+    """What makes two names one team: ASCII letters in any case (SQLite's ``lower``, which the
+    schema's key uses too, so the two never disagree)."""
+    return name.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def team_name_problem(name: str) -> str | None:
+    """None if a cleaned name can be a team's, else the catalog key saying why not."""
+    if not name:
+        return "team_name_empty"
+    if len(name) > TEAM_NAME_MAX_LENGTH:
+        return "team_name_too_long"
+    if team_key(name) in TEAM_RESERVED_NAMES:
+        return "team_name_reserved"
+    return None
+
+
+# The most teams at once: the /team picker is one message of buttons, two to a row, which
+# Telegram caps at 100 buttons.
+MAX_TEAMS = 90
+
+
+class TeamOutcome(enum.StrEnum):
+    """How adding, removing or picking a team ended."""
+
+    ADDED = "added"
+    REMOVED = "removed"
+    CHOSEN = "chosen"
+    EXISTS = "exists"
+    TOO_MANY = "too_many"
+    UNKNOWN = "unknown"  # no such team (or no longer): a stale or forged choice too
+    IN_CONFIG = "in_config"  # listed in the config file, so only the file removes it
+    BAD_NAME = "bad_name"
+    NOT_ALLOWED = "not_allowed"  # a volunteer tried a coordinator's change
+
+
+@dataclass(frozen=True, slots=True)
+class TeamResult:
+    """What a team change did: the team it named (None: none, or no team chosen), the
+    members a removal left without a team, and why a name was refused (a catalog key)."""
+
+    outcome: TeamOutcome
+    team: Team | None = None
+    members: tuple[int, ...] = ()
+    problem: str | None = None

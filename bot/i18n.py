@@ -15,6 +15,7 @@ from bot.i18n_import import IMPORT
 from bot.i18n_life import LIFE
 from bot.i18n_reminders import REMINDERS
 from bot.i18n_slots import SLOTS
+from bot.i18n_teams import TEAMS
 from bot.i18n_visits import VISITS
 
 LANGUAGES: Final = ("zh", "en")
@@ -41,7 +42,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "/show &lt;number&gt;: your household's details and history (private chat)\n"
             "/release [number]: give up a pairing you cannot keep (no number: your only one)\n"
             "/status: how many needs are open and claimed\n"
-            "/team &lt;name&gt;: the party branch or team you claim for\n"
+            "/team: pick the party branch or team you claim for (private chat)\n"
             "/lang zh|en: 中文 or English"
         ),
         "zh": (
@@ -52,7 +53,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "/show &lt;编号&gt;：您结对家庭的信息和走访记录（私聊）\n"
             "/release [编号]：放弃无法继续的结对（不写编号：您唯一的结对）\n"
             "/status：待认领和已认领的数量\n"
-            "/team &lt;名称&gt;：您代表的支部或队伍\n"
+            "/team：选择您代表的支部或队伍（私聊）\n"
             "/lang zh|en：中文或 English"
         ),
     },
@@ -71,6 +72,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "/remind &lt;when&gt; &lt;text&gt;: a message to every claimer at a local time"
             " (private chat)\n"
             "/reminders: what is scheduled, with Cancel buttons (private chat)\n"
+            "/team add &lt;name&gt;, /team remove &lt;name&gt;: the teams volunteers pick from\n"
             "/export [xlsx|csv]: the record as a file (private chat)\n"
             "Send me a .csv or .xlsx file of needs (private chat) to post a whole list"
         ),
@@ -87,6 +89,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
             "/reassign &lt;编号&gt; &lt;用户ID或@用户名&gt;：把需求交给某人\n"
             "/remind &lt;时间&gt; &lt;内容&gt;：在指定时间给所有认领人发消息（私聊）\n"
             "/reminders：已安排的提醒，可取消（私聊）\n"
+            "/team add &lt;名称&gt;、/team remove &lt;名称&gt;：志愿者可选的支部和队伍\n"
             "/export [xlsx|csv]：导出记录文件（私聊）\n"
             "私聊发给我 .csv 或 .xlsx 需求表格，即可批量发布"
         ),
@@ -450,18 +453,6 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "I will speak English with you.",
         "zh": "我将用中文与您交流。",
     },
-    "team_usage": {
-        "en": "Usage: /team &lt;your party branch or team&gt;; /team - to clear it.",
-        "zh": "用法：/team &lt;您的支部或队伍&gt;；/team - 清除。",
-    },
-    "team_set": {
-        "en": "Your new claims count for {team}.",
-        "zh": "您之后的认领将计入 {team}。",
-    },
-    "team_cleared": {
-        "en": "Your new claims count for no team.",
-        "zh": "您之后的认领不计入任何队伍。",
-    },
     "deeplink_invalid": {
         "en": "This link is not yours, or that pairing has ended. /mine shows your pairings.",
         "zh": "此链接不属于您，或该结对已结束。/mine 查看您的结对。",
@@ -474,7 +465,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
 
 
 # Each feature's strings live beside it; one catalog, and one key in one place only.
-for _part in (VISITS, REMINDERS, EXPORT, LIFE, BOARDS, SLOTS, IMPORT):
+for _part in (VISITS, REMINDERS, EXPORT, LIFE, BOARDS, SLOTS, IMPORT, TEAMS):
     assert not set(_part) & set(CATALOG), set(_part) & set(CATALOG)
     CATALOG.update(_part)
 

@@ -13,7 +13,17 @@ from datetime import UTC, datetime, tzinfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
-from bot.domain import ClaimRecord, Holder, Need, NeedState, Pairing, PrivateDetails, Visit
+from bot.domain import (
+    MAX_TEAMS,
+    ClaimRecord,
+    Holder,
+    Need,
+    NeedState,
+    Pairing,
+    PrivateDetails,
+    Team,
+    Visit,
+)
 from bot.i18n import t
 
 _DETAIL_LABELS = (
@@ -114,6 +124,18 @@ def pairing_markup(claim_id: int, lang: str) -> InlineKeyboardMarkup:
             ],
         ]
     )
+
+
+def team_picker_markup(teams: list[Team], lang: str) -> InlineKeyboardMarkup:
+    """The /team picker: a button per team, two to a row, then No team."""
+    buttons = [
+        InlineKeyboardButton(team.name, callback_data=callbacks.pick_team_data(team.id))
+        for team in teams[:MAX_TEAMS]
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    none = t(lang, "button_no_team")
+    rows.append([InlineKeyboardButton(none, callback_data=callbacks.pick_team_data(None))])
+    return InlineKeyboardMarkup(rows)
 
 
 def pairing_line(pairing: Pairing, lang: str, tz: tzinfo) -> str:

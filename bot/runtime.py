@@ -11,12 +11,14 @@ from bot.delivery import CardKeeper
 from bot.domain import Person
 from bot.reminders import ReminderService
 from bot.service import PairingService
+from bot.teams import TeamService
 from bot.visits import VisitService
 
 SERVICE = "claimbot.service"
 VISITS = "claimbot.visits"
 REMINDERS = "claimbot.reminders"
 CARDS = "claimbot.cards"
+TEAMS = "claimbot.teams"
 KNOWN_GROUPS = "claimbot.known_groups"
 
 
@@ -59,6 +61,13 @@ def reminders(context: CallbackContext[Any, Any, Any, Any]) -> ReminderService:
     """The reminder service of this application."""
     value = context.bot_data[REMINDERS]
     assert isinstance(value, ReminderService)
+    return value
+
+
+def teams(context: CallbackContext[Any, Any, Any, Any]) -> TeamService:
+    """The team service of this application."""
+    value = context.bot_data[TEAMS]
+    assert isinstance(value, TeamService)
     return value
 
 

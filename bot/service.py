@@ -40,7 +40,6 @@ from storage.drafts import Draft
 
 _USER_REF = re.compile(r"^(?:@([A-Za-z0-9_]{4,32})|([1-9]\d{0,15}))$")
 _NEED_NUMBER = re.compile(r"^#?([1-9]\d{0,11})$")
-TEAM_MAX_LENGTH = 60
 
 
 def utc_now() -> datetime:
@@ -125,16 +124,6 @@ class PairingService:
         await people.set_language(self.db, user_id, language, self.clock())
         return True
 
-    async def set_team(self, user_id: int, team: str | None) -> TextProblem | None:
-        """Set (or clear, with None) the team a volunteer's new claims count for."""
-        if team is not None:
-            team = clean_text(team).replace("\n", " ")
-            problem = check_text(team, TEAM_MAX_LENGTH)
-            if problem:
-                return problem
-        await people.set_team(self.db, user_id, team, self.clock())
-        return None
-
     async def group_seen(self, chat_id: int, title: str) -> None:
         """Remember a group the bot is in, so coordinators can post to it."""
         await people.remember_group(self.db, chat_id, title or str(chat_id), self.clock())
@@ -193,8 +182,17 @@ class PairingService:
         self, need_id: int, volunteer: Actor, card: CardRef | None = None
     ) -> ClaimResult:
         """A tap on Claim (on ``card``, when it came from a button); the first to arrive wins."""
-        limit = self.config.limits.max_open_claims_per_volunteer
-        return await needs.claim(self.db, need_id, volunteer, limit, self.clock(), card)
+        limits = self.config.limits
+        team_rules = needs.TeamRules(limits.max_open_claims_per_team, limits.require_team)
+        return await needs.claim(
+            self.db,
+            need_id,
+            volunteer,
+            limits.max_open_claims_per_volunteer,
+            self.clock(),
+            card,
+            team_rules,
+        )
 
     async def release(self, need_id: int, holder_id: int) -> ReleaseResult:
         """The holder gives a need up (freeing someone else's is ``free``)."""

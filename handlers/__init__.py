@@ -15,6 +15,7 @@ from handlers import (
     records,
     reminders,
     slots,
+    teams,
     visits,
 )
 
@@ -26,6 +27,7 @@ def register_all(app: Application) -> None:  # type: ignore[type-arg]
     tried before the right one costs each tap a check.
     """
     claims.register(app)
+    teams.register(app)  # before common: its /start team deep link goes before /start
     common.register(app)
     posting.register(app)
     life.register(app)

@@ -90,8 +90,13 @@ async def claim_tapped(update: Update, context: Context) -> None:
         # The link opens the private chat, where the details arrive again.
         url = details_link(context, need.holder_of(user.id).claim_id)  # type: ignore[union-attr]
         await answer(query, refusal_text(result, lang), url=url)
+    elif result.outcome is ClaimOutcome.NO_TEAM:
+        # The link opens the private chat on the team picker.
+        url = f"https://t.me/{context.bot.username}?start={callbacks.TEAM_LINK}"
+        await answer(query, refusal_text(result, lang), url=url)
     else:
-        await answer(query, refusal_text(result, lang))
+        team_limit = svc.config.limits.max_open_claims_per_team
+        await answer(query, refusal_text(result, lang, team_limit))
 
 
 async def answer_winner(context: Context, query: CallbackQuery, need: Need, lang: str) -> None:
@@ -119,7 +124,7 @@ async def answer_winner(context: Context, query: CallbackQuery, need: Need, lang
         await answer(query, t(lang, "answer_won_open_bot"), url=url)
 
 
-def refusal_text(result: ClaimResult, lang: str) -> str:
+def refusal_text(result: ClaimResult, lang: str, team_limit: int | None = None) -> str:
     """What a tap that did not win is told (plain text: Telegram shows it verbatim)."""
     holders = result.need.holders if result.need is not None else ()
     if result.outcome is ClaimOutcome.TAKEN and len(holders) > 1:
@@ -132,7 +137,12 @@ def refusal_text(result: ClaimResult, lang: str) -> str:
     if result.outcome is ClaimOutcome.CLOSED and result.need is not None:
         cancelled = result.need.state is NeedState.CANCELLED
         return t(lang, "answer_cancelled" if cancelled else "answer_closed")
+    if result.outcome is ClaimOutcome.TEAM_LIMIT_REACHED:
+        team = result.tapper.team if result.tapper is not None else None
+        count = result.team_open_claims
+        return t(lang, "answer_team_limit", team=team or "", count=count, limit=team_limit)
     key = {
+        ClaimOutcome.NO_TEAM: "answer_no_team",
         ClaimOutcome.ALREADY_YOURS: "answer_already_yours",
         ClaimOutcome.CLOSED: "answer_closed",
         ClaimOutcome.NOT_FOUND: "answer_not_found",

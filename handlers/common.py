@@ -1,4 +1,4 @@
-"""/start (with deep links), /help, /lang, /team, group tracking, unknown commands, errors."""
+"""/start (with deep links), /help, /lang, group tracking, unknown commands, errors."""
 
 from __future__ import annotations
 
@@ -158,28 +158,6 @@ async def lang_command(update: Update, context: Context) -> None:
     await reply(update, t(choice, "lang_set"))
 
 
-async def team_command(update: Update, context: Context) -> None:
-    """/team <name>: the party branch or team your new claims count for; /team - clears it."""
-    user = update.effective_user
-    message = update.effective_message
-    if user is None or message is None or message.text is None:
-        return
-    svc, lang = service(context), context.lang
-    parts = message.text.split(maxsplit=1)
-    if len(parts) < 2:
-        await reply(update, t(lang, "team_usage"))
-        return
-    team = None if parts[1].strip() == "-" else parts[1]
-    problem = await svc.set_team(user.id, team)
-    if problem:
-        await reply(update, t(lang, problem.key, length=problem.length, limit=problem.limit))
-    elif team is None:
-        await reply(update, t(lang, "team_cleared"))
-    else:
-        person = await svc.person(user.id)
-        await reply(update, t(lang, "team_set", team=html.escape(person.team or "")))  # type: ignore[union-attr]
-
-
 async def track_group(update: Update, context: Context) -> None:
     """Remember each group the bot hears from, so coordinators can post to it."""
     chat, message = update.effective_chat, update.effective_message
@@ -271,7 +249,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))
     app.add_handler(CommandHandler("lang", lang_command))
-    app.add_handler(CommandHandler("team", team_command))
 
 
 def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]

@@ -326,4 +326,48 @@ MIGRATIONS: list[list[str]] = [
         )
         """
     ],
+    # 11: teams that coordinators define (``/team add``, or ``teams:`` in the config), which
+    # volunteers pick from buttons, in place of the free text each typed into people.team.
+    # Each distinct free-text team becomes a team (names trimmed; ASCII case ignored, as
+    # ``name_key`` does for every team from now on; the spelling of the person recorded
+    # first is kept, SQLite taking a bare column from the row MIN() picks), people
+    # point at theirs with ``team_id``, and people.team goes, so no reader can take the old
+    # text for the team. Claims keep ``team``, the name as recorded at claim time (the
+    # history that exports and totals read), and gain ``team_id``, the team it counts for
+    # (the per-team limit counts a team's open claims by it). A removed team keeps its row
+    # (``removed_at``): its claims still name it, and adding it again brings it back.
+    [
+        """
+        CREATE TABLE teams (
+            id         INTEGER PRIMARY KEY,
+            name       TEXT NOT NULL,
+            name_key   TEXT NOT NULL UNIQUE,
+            in_config  INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            created_by INTEGER,
+            removed_at TEXT,
+            removed_by INTEGER
+        )
+        """,
+        """
+        INSERT INTO teams (name, name_key, created_at)
+        SELECT trim(team), lower(trim(team)), MIN(created_at) FROM people
+        WHERE trim(team) != '' GROUP BY lower(trim(team)) ORDER BY MIN(created_at)
+        """,
+        "ALTER TABLE people ADD COLUMN team_id INTEGER REFERENCES teams (id)",
+        """
+        UPDATE people SET team_id =
+            (SELECT id FROM teams WHERE name_key = lower(trim(people.team)))
+        WHERE trim(team) != ''
+        """,
+        "ALTER TABLE people DROP COLUMN team",
+        "CREATE INDEX people_by_team ON people (team_id) WHERE team_id IS NOT NULL",
+        "ALTER TABLE claims ADD COLUMN team_id INTEGER REFERENCES teams (id)",
+        """
+        UPDATE claims SET team_id =
+            (SELECT id FROM teams WHERE name_key = lower(trim(claims.team)))
+        WHERE trim(team) != ''
+        """,
+        "CREATE INDEX claims_active_by_team ON claims (team_id) WHERE released_at IS NULL",
+    ],
 ]

@@ -23,6 +23,7 @@ from bot.domain import (
     ReleaseResult,
     SlotsOutcome,
     StatusCounts,
+    TeamCheck,
     assign_refusal,
     claim_outcome,
     fingerprint,
@@ -223,16 +224,39 @@ async def pairings_of(db: Database, user_id: int) -> list[Pairing]:
     return sorted(pairings, key=lambda pairing: (pairing.claimed_at, pairing.claim_id))
 
 
-# The need, the tapper as recorded (if at all), and how many needs the tapper holds.
+# The need, the tapper as recorded (if at all) with their team, how many needs the tapper
+# holds and how many their team holds (both counted on partial indexes of open claims), and
+# whether any team exists to pick.
 _CLAIM_READ = f"""
     SELECT v.*, me.user_id AS me_user_id, me.display_name AS me_display_name,
            me.username AS me_username, me.language AS me_language,
-           me.language_code AS me_language_code, me.team AS me_team,
-           me.started_bot AS me_started_bot,
-           (SELECT COUNT(*) FROM claims WHERE volunteer_id = ?1 AND released_at IS NULL) AS held
+           me.language_code AS me_language_code, me_team.name AS me_team,
+           me.team_id AS me_team_id, me.started_bot AS me_started_bot,
+           (SELECT COUNT(*) FROM claims WHERE volunteer_id = ?1 AND released_at IS NULL) AS held,
+           (SELECT COUNT(*) FROM claims WHERE team_id = me.team_id AND released_at IS NULL)
+               AS team_held,
+           EXISTS (SELECT 1 FROM teams WHERE removed_at IS NULL) AS teams_exist
     FROM (SELECT 1) LEFT JOIN ({_NEED_SELECT} WHERE n.id = ?2) v
     LEFT JOIN people me ON me.user_id = ?1
+    LEFT JOIN teams me_team ON me_team.id = me.team_id
 """
+# A new claim records the team its volunteer claims for now: its name, as history, and the
+# team it counts for.
+_CLAIM_INSERT = """
+    INSERT INTO claims (need_id, volunteer_id, team, team_id, claimed_at, assigned_by)
+    SELECT ?1, p.user_id, t.name, t.id, ?2, ?3
+    FROM people p LEFT JOIN teams t ON t.id = p.team_id WHERE p.user_id = ?4
+    RETURNING id, team
+"""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TeamRules:
+    """The config's team rules for a claim: ``limits.max_open_claims_per_team`` and
+    ``limits.require_team``."""
+
+    max_open_claims: int | None = None
+    required: bool = False
 
 
 async def claim(
@@ -242,6 +266,7 @@ async def claim(
     max_open_claims: int,
     now: datetime,
     card: CardRef | None = None,
+    team_rules: TeamRules | None = None,
 ) -> ClaimResult:
     """Decide a tap on Claim by the claim rule; only a winner writes.
 
@@ -257,23 +282,28 @@ async def claim(
         ((row),) = await conn.execute_fetchall(_CLAIM_READ, (volunteer.user_id, need_id))
         need = _need(row) if row["id"] is not None else None
         tapper = people.from_row(row, prefix="me_") if row["me_user_id"] is not None else None
-        held = int(row["held"])
-        outcome = claim_outcome(need, volunteer.user_id, held, max_open_claims, card)
+        held, team_held = int(row["held"]), int(row["team_held"])
+        team_rules = team_rules or TeamRules()
+        team = TeamCheck(
+            row["me_team_id"],
+            team_held,
+            team_rules.max_open_claims,
+            team_rules.required and bool(row["teams_exist"]),
+        )
+        outcome = claim_outcome(need, volunteer.user_id, held, max_open_claims, card, team)
         if outcome is not ClaimOutcome.WON:
             if need is not None and need.state is not NeedState.OPEN:
                 db.keep_need(need)
-            return ClaimResult(outcome, need, held, tapper)
+            return ClaimResult(outcome, need, held, tapper, team_held)
         assert need is not None
         async with db.begin(conn):
             if tapper is None or not people.is_current(tapper, volunteer):
                 await people.upsert_in(conn, volunteer, now)
-            ((claim_id, team),) = await conn.execute_fetchall(
-                "INSERT INTO claims (need_id, volunteer_id, team, claimed_at)"
-                " SELECT ?, user_id, team, ? FROM people WHERE user_id = ? RETURNING id, team",
-                (need_id, to_db_time(now), volunteer.user_id),
+            ((claim_id, team_name),) = await conn.execute_fetchall(
+                _CLAIM_INSERT, (need_id, to_db_time(now), None, volunteer.user_id)
             )
             await audit.record(conn, now, volunteer.user_id, "claimed", need_id, claim_id)
-        holder = Holder(claim_id, volunteer.user_id, volunteer.display_name, team, now)
+        holder = Holder(claim_id, volunteer.user_id, volunteer.display_name, team_name, now)
         # The claim's trigger bumped the need's version by one, and nothing else changed it.
         won = dataclasses.replace(
             need,
@@ -283,7 +313,8 @@ async def claim(
         )
         if won.full:
             db.keep_need(won)
-    return ClaimResult(outcome, won, held + 1, tapper)
+    team_after = team_held + 1 if team.team_id is not None else 0
+    return ClaimResult(outcome, won, held + 1, tapper, team_after)
 
 
 async def _end_active_claim(
@@ -394,19 +425,12 @@ async def reassign(
         async with db.begin(conn):
             if replaced is not None:
                 await _end_active_claim(conn, need, coordinator_id, "reassigned", now, replaced)
-            cursor = await conn.execute(
-                "INSERT INTO claims (need_id, volunteer_id, team, claimed_at, assigned_by)"
-                " SELECT ?, user_id, team, ?, ? FROM people WHERE user_id = ?",
-                (need_id, to_db_time(now), coordinator_id, to_user_id),
+            # A coordinator's assignment is not held to the claim limits.
+            ((claim_id, _),) = await conn.execute_fetchall(
+                _CLAIM_INSERT, (need_id, to_db_time(now), coordinator_id, to_user_id)
             )
             await audit.record(
-                conn,
-                now,
-                coordinator_id,
-                "assigned",
-                need_id,
-                cursor.lastrowid,
-                volunteer_id=to_user_id,
+                conn, now, coordinator_id, "assigned", need_id, claim_id, volunteer_id=to_user_id
             )
             after = await _need_in(conn, need_id)
     ended = (replaced,) if replaced is not None else ()

@@ -9,8 +9,12 @@ import aiosqlite
 from bot.domain import Actor, Group, Person
 from storage.db import Database, to_db_time
 
-_PERSON_COLUMNS = "user_id, display_name, username, language, language_code, team, started_bot"
-_PERSON_BY_ID = f"SELECT {_PERSON_COLUMNS} FROM people WHERE user_id = ?"
+# A person with the name of the team they claim for.
+_PERSON_BY_ID = (
+    "SELECT p.user_id, p.display_name, p.username, p.language, p.language_code, p.started_bot,"
+    " p.team_id, t.name AS team"
+    " FROM people p LEFT JOIN teams t ON t.id = p.team_id WHERE p.user_id = ?"
+)
 
 
 def from_row(row: aiosqlite.Row, prefix: str = "") -> Person:
@@ -23,6 +27,7 @@ def from_row(row: aiosqlite.Row, prefix: str = "") -> Person:
         language_code=row[f"{prefix}language_code"],
         team=row[f"{prefix}team"],
         started_bot=bool(row[f"{prefix}started_bot"]),
+        team_id=row[f"{prefix}team_id"],
     )
 
 
@@ -109,14 +114,6 @@ async def set_language(db: Database, user_id: int, language: str, now: datetime)
     await db.execute(
         "UPDATE people SET language = ?, updated_at = ? WHERE user_id = ?",
         (language, to_db_time(now), user_id),
-    )
-
-
-async def set_team(db: Database, user_id: int, team: str | None, now: datetime) -> None:
-    """Set the team a person claims for; their existing claims keep the team they had."""
-    await db.execute(
-        "UPDATE people SET team = ?, updated_at = ? WHERE user_id = ?",
-        (team, to_db_time(now), user_id),
     )
 
 

@@ -30,6 +30,7 @@ from bot.config import Config
 from bot.domain import PrivateDetails
 from bot.export import neutralise
 from bot.service import PairingService
+from bot.teams import TeamService
 from storage.db import Database
 from tests.factories import COORDINATOR_ID, GROUP_ID, actor, make_config, private_details, user
 from tests.fakes import FakeBotApi
@@ -102,8 +103,11 @@ async def seed(config: Config) -> None:
         await svc.group_seen(GROUP_ID, "Volunteers")
         for person in (COORDINATOR_ACTOR, ALICE, BOB, CAROL):
             await svc.identify(person, in_private=True)
-        await svc.set_team(ALICE.user_id, "第一支部")
-        await svc.set_team(BOB.user_id, "Youth team")
+        teams = TeamService(db, config, Clock())
+        for volunteer, name in ((ALICE, "第一支部"), (BOB, "Youth team")):
+            added = await teams.add(COORDINATOR_ACTOR.user_id, name)
+            assert added.team is not None
+            await teams.choose(volunteer.user_id, added.team.id)
         second = private_details(name="Uncle Zhao", phone="+86 138 0000 5678")
         for summary, details in [
             (FORMULA, private_details()),

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot.domain import CardRef, ClaimOutcome, NeedState, PrivateDetails, ReleaseOutcome
-from storage import audit, needs, people
+from storage import audit, needs, people, teams
 from storage.db import Database
 from storage.migrations import MIGRATIONS
 from tests.factories import COORDINATOR_ID, GROUP_ID, actor, private_details
@@ -581,5 +581,5 @@ async def test_a_write_cancelled_at_its_commit_is_still_told_to_the_listeners(db
             await conn.execute("UPDATE needs SET summary = 'changed' WHERE id = ?", (need_id,))
     monkeypatch.setattr(writer, "execute", real_execute)
     assert (await needs.get(db, need_id)).summary == "changed", "committed"
-    await people.set_team(db, 404, None, NOW)  # the next write, whatever it is
+    await teams.choose(db, 404, None, NOW)  # the next write, whatever it is
     assert heard == [need_id], "the card keeper hears of the committed change"
