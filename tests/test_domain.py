@@ -12,8 +12,10 @@ from bot.domain import (
     Holder,
     Need,
     ReleaseOutcome,
+    TeamCheck,
     assign_refusal,
     claim_outcome,
+    clean_team_name,
     release_refusal,
 )
 
@@ -81,3 +83,47 @@ def test_assign_rule():
     assert assign_refusal(need(), 6) is None
     assert assign_refusal(need(holder_id=5), 5) is ReleaseOutcome.SAME_PERSON
     assert assign_refusal(None, 5) is ReleaseOutcome.NOT_FOUND
+
+
+# -- teams in the claim rule --
+
+
+@pytest.mark.parametrize(
+    ("held", "team", "expected"),
+    [
+        (0, None, ClaimOutcome.WON),
+        (0, TeamCheck(None, 0, 2, team_required=False), ClaimOutcome.WON),
+        (0, TeamCheck(None, 0, None, team_required=True), ClaimOutcome.NO_TEAM),
+        (0, TeamCheck(4, 1, 2), ClaimOutcome.WON),
+        (0, TeamCheck(4, 2, 2), ClaimOutcome.TEAM_LIMIT_REACHED),
+        (0, TeamCheck(4, 7, 2), ClaimOutcome.TEAM_LIMIT_REACHED),  # over, by reassignment
+        (0, TeamCheck(4, 50, None), ClaimOutcome.WON),  # no team limit
+        (0, TeamCheck(4, 0, None, team_required=True), ClaimOutcome.WON),
+        # The volunteer's own limit first: it is the one they can act on.
+        (3, TeamCheck(4, 2, 2), ClaimOutcome.LIMIT_REACHED),
+        (3, TeamCheck(None, 0, None, team_required=True), ClaimOutcome.LIMIT_REACHED),
+    ],
+)
+def test_team_rules_of_a_claim(held, team, expected):
+    assert claim_outcome(need(), 5, held, 3, CARD, team) is expected
+
+
+def test_team_rules_do_not_touch_a_need_that_is_not_open():
+    full = TeamCheck(4, 9, 2)
+    assert claim_outcome(need(closed=True), 5, 0, 3, CARD, full) is ClaimOutcome.CLOSED
+    forged = CardRef(CARD.chat_id, 8)
+    assert claim_outcome(need(), 5, 0, 3, forged, full) is ClaimOutcome.WRONG_CARD
+
+
+@pytest.mark.parametrize(
+    ("typed", "cleaned"),
+    [
+        ("  Party   Branch\t3 ", "Party Branch 3"),
+        ("Branch\n4", "Branch 4"),
+        ("Bran\u200bch\u202e 5", "Branch 5"),  # zero-width and bidi controls dropped
+        ("青年\u3000志愿队", "青年 志愿队"),  # an ideographic space is a space
+        ("\u200b\u200b", ""),
+    ],
+)
+def test_team_names_are_cleaned(typed, cleaned):
+    assert clean_team_name(typed) == cleaned

@@ -407,7 +407,8 @@ async def test_unknown_command_and_languages(harness):
 
 async def test_team_is_shown_on_the_card(harness):
     card = await harness.post_card()
-    await harness.private(user(5, "Alice"), "/team Party Branch No. 3")
+    await harness.private(COORDINATOR, "/team add Party Branch No. 3")
+    await harness.private(user(5, "Alice"), "/team party branch no. 3")
     assert "Party Branch No. 3" in harness.private_texts(5)[-1]
     await harness.tap_card(user(5, "Alice"), card)
     assert (
