@@ -119,9 +119,7 @@ def build_application(
         app.bot_data[runtime.VISITS] = VisitService(db, config, clock)
         app.bot_data[runtime.REMINDERS] = ReminderService(db, config, clock)
         app.bot_data[runtime.CARDS] = keeper
-        team_service = TeamService(db, config, clock)
-        await team_service.load_config()
-        app.bot_data[runtime.TEAMS] = team_service
+        app.bot_data[runtime.TEAMS] = await TeamService.start(db, config, clock)
         log.info("started as @%s", app.bot.username)
         await set_commands(app)
         # In the background: at 20 cards a minute per group, waiting here would hold back

@@ -29,6 +29,15 @@ class TeamService:
     config: Config
     clock: Callable[[], datetime] = field(default=utc_now)
 
+    @classmethod
+    async def start(
+        cls, db: Database, config: Config, clock: Callable[[], datetime] = utc_now
+    ) -> TeamService:
+        """The service, once the config's ``teams:`` are defined (see ``load_config``)."""
+        service = cls(db, config, clock)
+        await service.load_config()
+        return service
+
     async def load_config(self) -> None:
         """Make the config's ``teams:`` defined, at start (see storage.teams.sync_config)."""
         await teams.sync_config(self.db, self.config.teams, self.clock())
