@@ -93,20 +93,7 @@ def build_application(
     rate_limiter: bool = True,
 ) -> Application:  # type: ignore[type-arg]
     """The bot: handlers registered; database opened in post_init, closed in post_shutdown."""
-    token = config.token
-    if not token:
-        raise ValueError("no bot token")
-    builder = ApplicationBuilder().context_types(ContextTypes(context=runtime.Context))
-    builder = builder.token(token)
-    if config.telegram.base_url:
-        builder = builder.base_url(config.telegram.base_url)
-    if config.telegram.file_url:
-        builder = builder.base_file_url(config.telegram.file_url)
-    if request is not None:
-        builder = builder.request(request)
-        builder = builder.get_updates_request(get_updates_request or request)
-    if rate_limiter:
-        builder = builder.rate_limiter(paced_rate_limiter(config))  # type: ignore[arg-type]
+    builder = application_builder(config, request, get_updates_request, rate_limiter)
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         db = Database(config.database.path, config.database.synchronous)
@@ -145,6 +132,31 @@ def build_application(
     app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
     handlers.register_all(app)
     return app
+
+
+def application_builder(
+    config: Config,
+    request: BaseRequest | None,
+    get_updates_request: BaseRequest | None,
+    rate_limiter: bool,
+) -> Any:
+    """python-telegram-bot's builder with the token, the Bot API's address, the requests and
+    the pacing set (see build_application)."""
+    token = config.token
+    if not token:
+        raise ValueError("no bot token")
+    builder = ApplicationBuilder().context_types(ContextTypes(context=runtime.Context))
+    builder = builder.token(token)
+    if config.telegram.base_url:
+        builder = builder.base_url(config.telegram.base_url)
+    if config.telegram.file_url:
+        builder = builder.base_file_url(config.telegram.file_url)
+    if request is not None:
+        builder = builder.request(request)
+        builder = builder.get_updates_request(get_updates_request or request)
+    if rate_limiter:
+        builder = builder.rate_limiter(paced_rate_limiter(config))  # type: ignore[arg-type]
+    return builder
 
 
 def paced_rate_limiter(config: Config) -> PacedRateLimiter:
