@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays as holiday_calendars
 import yaml
 from pydantic import (
     BaseModel,
@@ -319,6 +320,17 @@ class RemindersConfig(_Frozen):
         time(22, 0),
         time(8, 0),
     )
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        # A country the library does not know would give no holidays at all: say so now.
+        if value is not None and value not in holiday_calendars.list_supported_countries():
+            raise ValueError(
+                f"{value!r} is not a country the holidays library knows: an ISO code such"
+                " as CN, or null for only the holidays listed below"
+            )
+        return value
 
 
 DEFAULT_CHECKLIST = {

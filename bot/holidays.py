@@ -81,6 +81,8 @@ def _country_days(country: str, year: int) -> tuple[tuple[date, str, dict[str, s
     base language (English where it has it), and its name per language of ours it has.
 
     A country the library does not know has none (with one warning: the result is kept).
+    The config refuses such a country at load (reminders.country); this is for callers
+    that pass one directly.
     """
     try:
         supported = set(holiday_calendars.country_holidays(country).supported_languages)

@@ -53,6 +53,10 @@ def test_environment_token_wins(tmp_path):
         ("language: fr", "language: Input should be 'zh' or 'en'"),
         ("reminders:\n  follow_up_after: soon", "reminders.follow_up_after: expected a duration"),
         ("reminders:\n  quiet_hours: 25:00-08:00", "reminders.quiet_hours"),
+        (
+            "reminders:\n  country: ZZ",
+            "reminders.country: 'ZZ' is not a country the holidays library knows",
+        ),
         ("telegram:\n  tokn: x", "telegram.tokn: unknown key"),
         ("telegram:\n  token: not-a-token", "telegram.token: does not look like a bot token"),
         ("telegram:\n  base_url: ftp://x", "telegram.base_url: must start with http"),
