@@ -6,10 +6,10 @@ import contextlib
 import logging
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler
 
+from bot.delivery import send_private
 from bot.i18n import t
 from bot.runtime import Context, cards, service
 from handlers.common import is_private, reply
@@ -39,19 +39,13 @@ async def board_command(update: Update, context: Context) -> None:
         posted = await cards(context).progress.post(chat.id)
     except TelegramError as exc:
         log.warning("progress board not posted: %s", type(exc).__name__)
-        await tell(context, user.id, t(context.person_lang, "board_failed"))
+        await send_private(context.bot, user.id, t(context.person_lang, "board_failed"))
         return
     if not posted.pinned:
-        await tell(context, user.id, t(context.person_lang, "board_not_pinned"))
+        await send_private(context.bot, user.id, t(context.person_lang, "board_not_pinned"))
     # The bot may not have the right to delete; then the command stays, no harm.
     with contextlib.suppress(TelegramError):
         await message.delete()
-
-
-async def tell(context: Context, user_id: int, text: str) -> None:
-    """A word to the coordinator in private, so the group is not cluttered."""
-    with contextlib.suppress(TelegramError):
-        await context.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
 
 
 async def outbox_job(context: Context) -> None:
