@@ -334,37 +334,64 @@ class CardKeeper:
     async def _edit(self, key: Key) -> None:
         chat_id, what, message_id = key
         if what == "progress":
-            await self.progress.edit(chat_id)
+            await self._edit_progress(chat_id)
             return
         shown = await boards.message_needs(self.db, chat_id, message_id)
         if not shown or all(need.card_version == need.version for need in shown):
             return
+        text = message_text(shown, self.language, self.service.config.tz)
+        markup = message_markup(shown, self.language)
+        if await self._show(chat_id, message_id, text, markup, "card"):
+            await boards.cards_shown(self.db, shown)
+
+    async def _edit_progress(self, chat_id: int) -> None:
+        pending = await self.progress.pending(chat_id)
+        if pending is None:
+            return
+        message_id, text = pending
+        shown = await self._show(chat_id, message_id, text, None, "progress board")
+        if shown:
+            self.progress.shown(chat_id, text)
+        elif shown is None:
+            await self.progress.gone(chat_id)
+
+    async def _show(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        what: str,
+    ) -> bool | None:
+        """Edit a group message to show ``text``: True if it shows it now, False if not (the
+        next change or start tries again), None if the message is gone (deleted)."""
         try:
             await with_retries(
                 lambda: self.bot.edit_message_text(
-                    message_text(shown, self.language, self.service.config.tz),
+                    text,
                     chat_id=chat_id,
                     message_id=message_id,
                     parse_mode=ParseMode.HTML,
-                    reply_markup=message_markup(shown, self.language),
+                    reply_markup=markup,
                 ),
-                "card edit",
+                f"{what} edit",
             )
-            await boards.cards_shown(self.db, shown)
         except BadRequest as exc:
             if is_not_modified(exc):
-                await boards.cards_shown(self.db, shown)
-            else:
-                log.warning("card %d not updated: %s", message_id, exc.message)
+                return True
+            log.warning("%s %d not updated: %s", what, message_id, exc.message)
+            return None if "not found" in exc.message.lower() else False
         except Forbidden:
-            log.warning("card %d not updated: the bot left its group", message_id)
+            log.warning("%s %d not updated: the bot left its group", what, message_id)
             await self.service.group_gone(chat_id)
         except ChatMigrated as exc:
             await self.follow_migration(chat_id, exc.new_chat_id)
         except TelegramError as exc:
-            # Network faults past the retries, ...: the message stays as it was; the next
-            # change to its needs, or the next start, tries again.
-            log.warning("card %d not updated: %s", message_id, exc.__class__.__name__)
+            # Network faults past the retries, ...: the message stays as it was.
+            log.warning("%s %d not updated: %s", what, message_id, exc.__class__.__name__)
+        else:
+            return True
+        return False
 
     async def drain(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """Wait for the edits and posts under way (at shutdown), at most ``timeout`` seconds.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import TelegramError
 
 from bot.board_render import import_progress_text, progress_text
 from bot.service import PairingService
@@ -90,30 +90,23 @@ class ProgressBoards:
         except TelegramError as exc:
             log.warning("progress board not posted: %s", type(exc).__name__)
 
-    async def edit(self, chat_id: int) -> None:
-        """Bring the group's progress board up to date (no call if its text is unchanged)."""
+    async def pending(self, chat_id: int) -> tuple[int, str] | None:
+        """The group's progress board and the text it should show, if that text is not what
+        it shows (None: no board, or nothing to change)."""
         message_id = self._boards.get(chat_id)
         if message_id is None:
-            return
+            return None
         text = progress_text(await boards.progress(self.db, chat_id), self.language)
-        if self._shown.get(chat_id) == text:
-            return
-        try:
-            await self.bot.edit_message_text(
-                text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
-            )
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                log.warning("progress board not updated: %s", exc.message)
-                if "not found" in exc.message.lower():
-                    # Deleted by someone: /board posts a new one.
-                    await boards.drop_progress_board(self.db, chat_id)
-                    self.forget(chat_id)
-                return
-        except (Forbidden, TelegramError) as exc:
-            log.warning("progress board not updated: %s", type(exc).__name__)
-            return
+        return None if self._shown.get(chat_id) == text else (message_id, text)
+
+    def shown(self, chat_id: int, text: str) -> None:
+        """The group's progress board now shows ``text``."""
         self._shown[chat_id] = text
+
+    async def gone(self, chat_id: int) -> None:
+        """The board was deleted (by someone): /board posts a new one."""
+        await boards.drop_progress_board(self.db, chat_id)
+        self.forget(chat_id)
 
     async def import_advanced(self, board_id: int) -> None:
         """A board of an import went out: update its coordinator's message (every couple of

@@ -353,3 +353,17 @@ async def test_a_group_the_bot_left_gets_no_board_and_a_failed_post_waits(harnes
     assert len(harness.api.of("sendMessage")) == tries
     assert group_sends(harness) == []
     assert len(await boards.outbox(db)) == 1, "still waiting, nothing lost"
+
+
+async def test_a_deleted_progress_board_is_forgotten_for_board_to_post_again(harness):
+    db = harness.service.db
+    await make_board(db, GROUP_ID, rows(2))
+    await post_outbox(harness)
+    board = group_sends(harness)[0]
+    assert await boards.progress_board(db, GROUP_ID) is not None
+    harness.api.fail["editMessageText"] = (400, "Bad Request: message to edit not found")
+    await harness.tap(user(5, "Alice"), "c:1", board.result["message_id"])
+    assert harness.last_answer()["text"].startswith("It's yours")
+    assert await boards.progress_board(db, GROUP_ID) is None
+    # The board's own edit failed the same way: it stays stale, to be tried again later.
+    assert (await harness.service.need(1)).card_version != (await harness.service.need(1)).version
