@@ -3,7 +3,7 @@ the context each update is handled with."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 from telegram.ext import Application, CallbackContext
 
@@ -43,42 +43,43 @@ class Context(CallbackContext[Any, Any, Any, Any]):
         self.person_lang: str = default
 
 
-def service(context: CallbackContext[Any, Any, Any, Any]) -> PairingService:
+AnyContext: TypeAlias = CallbackContext[Any, Any, Any, Any]
+T = TypeVar("T")
+
+
+def shared(context: AnyContext, key: str, kind: type[T]) -> T:
+    """The application's shared object under ``key`` (opened in post_init), as ``kind``."""
+    value = context.bot_data[key]
+    assert isinstance(value, kind)
+    return value
+
+
+def service(context: AnyContext) -> PairingService:
     """The pairing service of this application."""
-    value = context.bot_data[SERVICE]
-    assert isinstance(value, PairingService)
-    return value
+    return shared(context, SERVICE, PairingService)
 
 
-def visits(context: CallbackContext[Any, Any, Any, Any]) -> VisitService:
+def visits(context: AnyContext) -> VisitService:
     """The visit service of this application."""
-    value = context.bot_data[VISITS]
-    assert isinstance(value, VisitService)
-    return value
+    return shared(context, VISITS, VisitService)
 
 
-def reminders(context: CallbackContext[Any, Any, Any, Any]) -> ReminderService:
+def reminders(context: AnyContext) -> ReminderService:
     """The reminder service of this application."""
-    value = context.bot_data[REMINDERS]
-    assert isinstance(value, ReminderService)
-    return value
+    return shared(context, REMINDERS, ReminderService)
 
 
-def teams(context: CallbackContext[Any, Any, Any, Any]) -> TeamService:
+def teams(context: AnyContext) -> TeamService:
     """The team service of this application."""
-    value = context.bot_data[TEAMS]
-    assert isinstance(value, TeamService)
-    return value
+    return shared(context, TEAMS, TeamService)
 
 
-def cards(context: CallbackContext[Any, Any, Any, Any]) -> CardKeeper:
+def cards(context: AnyContext) -> CardKeeper:
     """The card keeper of this application."""
-    value = context.bot_data[CARDS]
-    assert isinstance(value, CardKeeper)
-    return value
+    return shared(context, CARDS, CardKeeper)
 
 
-def known_groups(context: CallbackContext[Any, Any, Any, Any]) -> dict[int, str]:
+def known_groups(context: AnyContext) -> dict[int, str]:
     """Groups already recorded this run (chat id to title), to skip needless writes."""
     groups: dict[int, str] = context.bot_data.setdefault(KNOWN_GROUPS, {})
     return groups
