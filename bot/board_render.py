@@ -13,10 +13,9 @@ from datetime import UTC, tzinfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
-from bot.domain import Need, NeedState
+from bot.domain import Need, NeedState, Progress
 from bot.i18n import t
 from bot.render import card_markup, card_text, holder_name, telegram_length
-from storage.boards import Progress
 
 # Telegram takes 4,096 characters in a message; a board stays under this, leaving room.
 BOARD_BUDGET = 3800

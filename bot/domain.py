@@ -381,6 +381,28 @@ class StatusCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamTally:
+    """One team's line on a progress board."""
+
+    team: str
+    claimed: int
+    visited: int
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A group's drive at a glance: needs by state, and the teams' share of it."""
+
+    total: int
+    open: int
+    claimed: int
+    visited: int
+    closed: int
+    teams: list[TeamTally]
+    other_teams: int
+
+
+@dataclass(frozen=True, slots=True)
 class Visit:
     """A claimer's visit to their household: what was done, a note, a photo, a concern."""
 

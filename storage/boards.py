@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain import Need
+from bot.domain import Need, Progress, TeamTally
 from storage import needs
 from storage.db import Database, to_db_time
 
@@ -32,28 +32,6 @@ class ImportProgress:
     report_message_id: int | None
     total: int
     posted: int
-
-
-@dataclass(frozen=True, slots=True)
-class TeamTally:
-    """One team's line on a progress board."""
-
-    team: str
-    claimed: int
-    visited: int
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """A group's drive at a glance: needs by state, and the teams' share of it."""
-
-    total: int
-    open: int
-    claimed: int
-    visited: int
-    closed: int
-    teams: list[TeamTally]
-    other_teams: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from bot.board_render import (
     progress_text,
 )
 from bot.coalesce import GroupEdits, Key
-from bot.domain import Holder, Need, NewNeed, PrivateDetails
+from bot.domain import Holder, Need, NewNeed, PrivateDetails, Progress, TeamTally
 from bot.render import telegram_length
 from storage import boards
 from storage.db import Database, to_db_time
@@ -216,13 +216,13 @@ def test_a_full_board_of_the_longest_summaries_and_names_fits_one_message():
 
 
 def test_progress_board_counts_bar_and_teams():
-    progress = boards.Progress(
+    progress = Progress(
         total=53,
         open=12,
         claimed=40,
         visited=20,
         closed=1,
-        teams=[boards.TeamTally("Branch <1>", 4, 2), boards.TeamTally("", 1, 0)],
+        teams=[TeamTally("Branch <1>", 4, 2), TeamTally("", 1, 0)],
         other_teams=3,
     )
     text = progress_text(progress, "en")
