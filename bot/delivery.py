@@ -240,7 +240,7 @@ class CardKeeper:
 
     async def post_outbox(self) -> None:
         """Start posting the boards waiting in the outbox, each group's in order (called
-        every second, and after an import from private chat)."""
+        every second by the outbox job, handlers/boards.py)."""
         now = asyncio.get_running_loop().time()
         for chat_id in dict.fromkeys(o.chat_id for o in await boards.outbox(self.db)):
             if chat_id in self._posters or self._resting.get(chat_id, 0.0) > now:
