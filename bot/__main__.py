@@ -141,6 +141,26 @@ def database_problem(config: Config) -> str | None:
     return None
 
 
+def offline_config(path: Path | None) -> Config | int:
+    """The config of a command that needs neither the token nor the Bot API (export,
+    purge, import), with logging set up; or, said why, the exit status 2."""
+    try:
+        config = load_config(config_path(path))
+    except ConfigError as exc:
+        return refuse(str(exc), "config error: ")
+    configure_logging(config.logging.level, secrets=[config.token or ""])
+    return config
+
+
+def no_database(config: Config) -> int | None:
+    """The exit status 2, said why, if the configured database file is not there (these
+    commands never create one); else None."""
+    database = config.database.path
+    if database.is_file():
+        return None
+    return refuse(f"database.path: {database}: no such database file", "config error: ")
+
+
 def unusable(path: Path, exc: Exception) -> str:
     """Why a database file cannot be used, for people to read."""
     return f"{path}: cannot use it as the bot's database ({exc})"
@@ -327,14 +347,12 @@ async def read_export(config: Config, lang: str, fmt: str) -> ExportFile:
 
 def export(args: argparse.Namespace) -> int:
     """Write the record to ``--out``; no token is needed, nor the Bot API."""
-    try:
-        config = load_config(config_path(args.config))
-    except ConfigError as exc:
-        return refuse(str(exc), "config error: ")
-    configure_logging(config.logging.level, secrets=[config.token or ""])
+    config = offline_config(args.config)
+    if isinstance(config, int):
+        return config
+    if (status := no_database(config)) is not None:
+        return status
     database = config.database.path
-    if not database.is_file():
-        return refuse(f"database.path: {database}: no such database file", "config error: ")
     fmt = args.format or format_for(args.out)
     try:
         record = asyncio.run(read_export(config, args.lang or config.language, fmt))
@@ -366,17 +384,15 @@ def purge(path: Path | None) -> int:
     No token is needed, nor the Bot API; safe while the bot runs (one writer at a time,
     SQLite's lock), and a second run purges nothing more.
     """
-    try:
-        config = load_config(config_path(path))
-    except ConfigError as exc:
-        return refuse(str(exc), "config error: ")
-    configure_logging(config.logging.level, secrets=[config.token or ""])
-    database = config.database.path
+    config = offline_config(path)
+    if isinstance(config, int):
+        return config
     if config.privacy.retention_days is None:
         print("privacy.retention_days is null: private details are kept; nothing purged")
         return 0
-    if not database.is_file():
-        return refuse(f"database.path: {database}: no such database file", "config error: ")
+    if (status := no_database(config)) is not None:
+        return status
+    database = config.database.path
     try:
         purged = asyncio.run(run_purge(config))
     except (sqlite3.Error, OSError) as exc:
@@ -482,15 +498,13 @@ async def service_groups(db: Database) -> list[Group]:
 def import_command(args: argparse.Namespace) -> int:
     """Check a spreadsheet whole, then queue its needs for a group (``--dry-run``: only
     check): 0 done, 1 the file has problems (nothing written), 2 it cannot start."""
-    try:
-        config = load_config(config_path(args.config))
-    except ConfigError as exc:
-        return refuse(str(exc), "config error: ")
-    configure_logging(config.logging.level, secrets=[config.token or ""])
+    config = offline_config(args.config)
+    if isinstance(config, int):
+        return config
     lang = args.lang or config.language
+    if (status := no_database(config)) is not None:
+        return status
     database = config.database.path
-    if not database.is_file():
-        return refuse(f"database.path: {database}: no such database file", "config error: ")
     try:
         data = args.file.read_bytes()
     except OSError as exc:
